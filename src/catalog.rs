@@ -1,0 +1,417 @@
+//! The catalog: node types, sizing assumptions, engine versions and prices (SPEC §5).
+//!
+//! Input: the data files embedded from `src/data/` (every figure with its source and date) and,
+//! optionally, a user's `--prices FILE` whose figures replace the embedded ones key by key.
+//! Output: a [`Catalog`]. Must not: compute sizes or costs (that is `size` and `cost`).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::diag::{self, Diagnostic};
+use crate::names::{Engine, PathId};
+use crate::workload::EngineVersion;
+
+const CATALOG_TOML: &str = include_str!("data/catalog.toml");
+const PRICES_TOML: &str = include_str!("data/prices.toml");
+
+/// Everything sizing and costing need to know about AWS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Catalog {
+    meta: Meta,
+    /// Sizing assumptions.
+    pub sizing: Sizing,
+    nodes: BTreeMap<String, NodeSpec>,
+    versions: Vec<VersionLine>,
+    /// Prices (from prices.toml, possibly overridden).
+    #[serde(skip_deserializing)]
+    pub prices: Prices,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Meta {
+    as_of: String,
+}
+
+/// Sizing assumptions (SPEC §5), each documented with its source in catalog.toml.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Sizing {
+    pub reserved_memory_percent: u32,
+    pub max_fill_percent: u32,
+    pub writes_per_shard_ops: u64,
+    pub default_node_quota: u32,
+    pub max_shards: u32,
+    pub max_replicas_per_shard: u32,
+    pub largest_single_shard_node: String,
+    pub smallest_cluster_node: String,
+    pub self_hosted_maxmemory_percent: u32,
+    pub self_hosted_nodes: u32,
+    pub self_hosted_sentinel_quorum: u32,
+    pub self_hosted_root_volume_gb: u32,
+    pub self_hosted_data_volume_factor: f64,
+    pub serverless_max_storage_gb: u64,
+    pub serverless_min_ecpu_per_second: u64,
+    pub serverless_max_ecpu_per_second: u64,
+    pub serverless_storage_headroom: f64,
+    pub serverless_ecpu_headroom: f64,
+}
+
+/// Memory and vCPU of one node or instance type.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSpec {
+    /// Memory, GiB.
+    pub memory_gib: f64,
+    /// vCPUs.
+    pub vcpu: u32,
+    /// Where the figures come from.
+    pub source: String,
+    /// True when a figure is derived rather than read off a source.
+    #[serde(default)]
+    pub estimate: bool,
+}
+
+/// The versions of one engine a path offers, and their parameter group family.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VersionLine {
+    path: PathId,
+    engine: Engine,
+    versions: Vec<String>,
+    family: String,
+    #[serde(default)]
+    default: Option<String>,
+    #[allow(dead_code)]
+    source: String,
+}
+
+/// Prices, us-east-1, USD (prices.toml).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Prices {
+    /// Region, currency, hours per month, date.
+    pub meta: PriceMeta,
+    /// ElastiCache node-based, per node type.
+    pub elasticache_nodes: BTreeMap<String, NodePrices>,
+    /// MemoryDB, per node type.
+    pub memorydb_nodes: BTreeMap<String, NodePrices>,
+    /// MemoryDB data written.
+    pub memorydb_data_written: DataWrittenPrices,
+    /// EC2 instances for the self-hosted path.
+    pub ec2_instances: BTreeMap<String, Ec2Prices>,
+    /// EBS volumes.
+    pub ebs: EbsPrices,
+    /// ElastiCache Serverless, per engine.
+    pub serverless: BTreeMap<Engine, ServerlessPrices>,
+}
+
+/// Region and unit facts of the price file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceMeta {
+    /// The region the prices are for.
+    pub region: String,
+    /// Always USD.
+    pub currency: String,
+    /// Hours in a billing month (730).
+    pub hours_per_month: f64,
+    /// When the prices were compiled.
+    pub as_of: String,
+}
+
+/// On-demand and 1-year reserved $/node-hour per engine.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct NodePrices {
+    pub redis: Option<f64>,
+    pub valkey: Option<f64>,
+    pub memcached: Option<f64>,
+    pub reserved_1y_redis: Option<f64>,
+    pub reserved_1y_valkey: Option<f64>,
+    pub reserved_1y_memcached: Option<f64>,
+    #[serde(default)]
+    pub estimate: bool,
+    pub source: String,
+}
+
+impl NodePrices {
+    /// On-demand $/hour for `engine`.
+    pub fn on_demand(&self, engine: Engine) -> Option<f64> {
+        match engine {
+            Engine::Valkey => self.valkey,
+            Engine::Redis => self.redis,
+            Engine::Memcached => self.memcached,
+        }
+    }
+
+    /// Effective 1-year reserved $/hour for `engine`.
+    pub fn reserved_1y(&self, engine: Engine) -> Option<f64> {
+        match engine {
+            Engine::Valkey => self.reserved_1y_valkey,
+            Engine::Redis => self.reserved_1y_redis,
+            Engine::Memcached => self.reserved_1y_memcached,
+        }
+    }
+}
+
+/// MemoryDB charges per GB written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct DataWrittenPrices {
+    pub redis_usd_per_gb: f64,
+    pub valkey_usd_per_gb: f64,
+    pub valkey_free_gb_per_month: f64,
+    #[serde(default)]
+    pub estimate: bool,
+    pub source: String,
+}
+
+/// EC2 on-demand and 1-year reserved $/hour.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Ec2Prices {
+    pub on_demand: f64,
+    pub reserved_1y: Option<f64>,
+    #[serde(default)]
+    pub estimate: bool,
+    pub source: String,
+}
+
+/// EBS $/GB-month.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct EbsPrices {
+    pub gp3_usd_per_gb_month: f64,
+    #[serde(default)]
+    pub estimate: bool,
+    pub source: String,
+}
+
+/// Serverless $/GB-hour of data and $/million ECPUs.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct ServerlessPrices {
+    pub storage_usd_per_gb_hour: f64,
+    pub usd_per_million_ecpu: f64,
+    pub min_storage_gb: f64,
+    #[serde(default)]
+    pub estimate: bool,
+    pub source: String,
+}
+
+/// What went wrong reading a `--prices` file.
+#[derive(Debug, thiserror::Error)]
+#[error("{} problem(s) in the prices file", .0.len())]
+pub struct PricesError(pub Vec<Diagnostic>);
+
+impl Catalog {
+    /// The catalog built into the binary.
+    pub fn embedded() -> Catalog {
+        // The embedded files are tested (`embedded_catalog_loads`); failing here is a build defect.
+        let mut catalog: Catalog = toml::from_str(CATALOG_TOML).expect("src/data/catalog.toml is valid");
+        catalog.prices = toml::from_str(PRICES_TOML).expect("src/data/prices.toml is valid");
+        catalog
+    }
+
+    /// The embedded catalog with the figures of a user's prices file put in place of the embedded ones.
+    /// Every key of the file must exist in the embedded prices, with a value of the same type.
+    pub fn with_prices(text: &str) -> Result<Catalog, PricesError> {
+        let mut catalog = Catalog::embedded();
+        let overrides: toml::Table =
+            toml::from_str(text).map_err(|e| PricesError(vec![crate::workload::from_toml_error(text, &e)]))?;
+        let mut merged: toml::Table = toml::from_str(PRICES_TOML).expect("src/data/prices.toml is valid");
+        let mut problems = Vec::new();
+        merge(&mut merged, overrides, "", &mut problems);
+        if !problems.is_empty() {
+            return Err(PricesError(problems));
+        }
+        catalog.prices = toml::Value::Table(merged)
+            .try_into()
+            .map_err(|e: toml::de::Error| PricesError(vec![Diagnostic::new("", e.message().to_owned())]))?;
+        Ok(catalog)
+    }
+
+    /// The date the catalog's figures were compiled.
+    pub fn as_of(&self) -> &str {
+        &self.meta.as_of
+    }
+
+    /// The spec of a node or instance type.
+    pub fn node(&self, node_type: &str) -> Option<&NodeSpec> {
+        self.nodes.get(node_type)
+    }
+
+    /// Node types whose name starts with `prefix` (e.g. `cache.r7g.`), smallest memory first.
+    pub fn family(&self, prefix: &str) -> Vec<(&str, &NodeSpec)> {
+        let mut nodes: Vec<(&str, &NodeSpec)> = self
+            .nodes
+            .iter()
+            .filter(|(name, _)| name.starts_with(prefix))
+            .map(|(name, spec)| (name.as_str(), spec))
+            .collect();
+        nodes.sort_by(|a, b| a.1.memory_gib.total_cmp(&b.1.memory_gib));
+        nodes
+    }
+
+    /// Node types a path accepts in `override.node_type`.
+    pub fn node_names_with_prefix(&self, prefix: &str) -> Vec<&str> {
+        self.family(prefix).into_iter().map(|(n, _)| n).collect()
+    }
+
+    /// The parameter group family for a version on a path ("" for paths without one), if offered.
+    pub fn family_of(&self, path: PathId, engine: Engine, version: EngineVersion) -> Option<&str> {
+        let text = version.to_string();
+        self.versions
+            .iter()
+            .find(|l| l.path == path && l.engine == engine && l.versions.contains(&text))
+            .map(|l| l.family.as_str())
+    }
+
+    /// The default version of an engine on a path.
+    pub fn default_version(&self, path: PathId, engine: Engine) -> Option<EngineVersion> {
+        self.versions
+            .iter()
+            .filter(|l| l.path == path && l.engine == engine)
+            .find_map(|l| l.default.as_deref())
+            .and_then(EngineVersion::parse)
+    }
+
+    /// Every version of an engine a path offers, oldest first.
+    pub fn versions(&self, path: PathId, engine: Engine) -> Vec<&str> {
+        self.versions
+            .iter()
+            .filter(|l| l.path == path && l.engine == engine)
+            .flat_map(|l| l.versions.iter().map(String::as_str))
+            .collect()
+    }
+}
+
+/// Puts `over` into `base`, key by key, reporting keys `base` does not have and type changes.
+fn merge(base: &mut toml::Table, over: toml::Table, prefix: &str, problems: &mut Vec<Diagnostic>) {
+    for (key, value) in over {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        let Some(slot) = base.get_mut(&key) else {
+            let known: Vec<&str> = base.keys().map(String::as_str).collect();
+            let mut d = Diagnostic::new(path, format!("`{key}` is not a key of the prices file"));
+            d = match diag::did_you_mean(&key, &known) {
+                Some(best) => d.help(format!("did you mean `{best}`?")),
+                None => d.help(format!("expected one of: {}", known.join(", "))),
+            };
+            problems.push(d);
+            continue;
+        };
+        match (slot, value) {
+            (toml::Value::Table(b), toml::Value::Table(o)) => merge(b, o, &path, problems),
+            (slot @ toml::Value::Float(_), toml::Value::Integer(i)) => *slot = toml::Value::Float(i as f64),
+            (slot, value) if slot.type_str() == value.type_str() => *slot = value,
+            (slot, value) => problems.push(Diagnostic::new(
+                path,
+                format!("expected a {}, found a {}", slot.type_str(), value.type_str()),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_catalog_loads() {
+        let c = Catalog::embedded();
+        assert_eq!(c.prices.meta.region, "us-east-1");
+        assert_eq!(c.prices.meta.hours_per_month, 730.0);
+        assert_eq!(c.node("cache.r7g.large").unwrap().memory_gib, 13.07);
+        let r7g = c.node_names_with_prefix("cache.r7g.");
+        assert_eq!(r7g.first(), Some(&"cache.r7g.large"));
+        assert_eq!(r7g.last(), Some(&"cache.r7g.16xlarge"));
+    }
+
+    #[test]
+    fn every_node_type_has_a_price_and_every_price_a_node() {
+        let c = Catalog::embedded();
+        let p = &c.prices;
+        for name in c.nodes.keys() {
+            let priced = p.elasticache_nodes.contains_key(name)
+                || p.memorydb_nodes.contains_key(name)
+                || p.ec2_instances.contains_key(name);
+            assert!(priced, "{name} has no price");
+        }
+        for name in p
+            .elasticache_nodes
+            .keys()
+            .chain(p.memorydb_nodes.keys())
+            .chain(p.ec2_instances.keys())
+        {
+            assert!(c.node(name).is_some(), "{name} is priced but not in the catalog");
+        }
+        for engine in [Engine::Valkey, Engine::Redis, Engine::Memcached] {
+            assert!(p.serverless.contains_key(&engine), "no serverless price for {engine}");
+        }
+    }
+
+    #[test]
+    fn versions_and_families() {
+        let c = Catalog::embedded();
+        let v = |s| EngineVersion::parse(s).unwrap();
+        assert_eq!(
+            c.family_of(PathId::Elasticache, Engine::Valkey, v("8.1")),
+            Some("valkey8")
+        );
+        assert_eq!(
+            c.family_of(PathId::Elasticache, Engine::Valkey, v("7.2")),
+            Some("valkey7")
+        );
+        assert_eq!(
+            c.family_of(PathId::Elasticache, Engine::Redis, v("7.1")),
+            Some("redis7")
+        );
+        assert_eq!(c.family_of(PathId::Elasticache, Engine::Redis, v("7.2")), None);
+        assert_eq!(
+            c.family_of(PathId::Memorydb, Engine::Valkey, v("7.2")),
+            Some("memorydb_valkey7")
+        );
+        assert_eq!(c.default_version(PathId::Elasticache, Engine::Valkey), Some(v("8.0")));
+        assert_eq!(c.default_version(PathId::Elasticache, Engine::Redis), Some(v("7.1")));
+        assert_eq!(c.default_version(PathId::Memorydb, Engine::Valkey), Some(v("7.2")));
+        assert_eq!(c.default_version(PathId::Serverless, Engine::Memcached), Some(v("1.6")));
+    }
+
+    #[test]
+    fn a_prices_file_replaces_single_figures() {
+        let c = Catalog::with_prices("[elasticache_nodes.\"cache.r7g.large\"]\nvalkey = 1\n").unwrap();
+        assert_eq!(c.prices.elasticache_nodes["cache.r7g.large"].valkey, Some(1.0));
+        let embedded = Catalog::embedded();
+        assert_eq!(
+            c.prices.elasticache_nodes["cache.r7g.large"].redis,
+            embedded.prices.elasticache_nodes["cache.r7g.large"].redis
+        );
+    }
+
+    #[test]
+    fn a_prices_file_with_unknown_keys_or_types_is_refused() {
+        let err = Catalog::with_prices("[serverles.valkey]\nstorage_usd_per_gb_hour = 1.0\n").unwrap_err();
+        assert_eq!(err.0[0].key, "serverles");
+        assert_eq!(err.0[0].help.as_deref(), Some("did you mean `serverless`?"));
+        let err = Catalog::with_prices("[ebs]\ngp3_usd_per_gb_month = \"cheap\"\n").unwrap_err();
+        assert_eq!(err.0[0].key, "ebs.gp3_usd_per_gb_month");
+        assert!(
+            err.0[0].message.contains("expected a float, found a string"),
+            "{}",
+            err.0[0].message
+        );
+    }
+}

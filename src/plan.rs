@@ -1,0 +1,322 @@
+//! The plan: every value the outputs print, computed once (STYLE §2: the IR between model and emit).
+//!
+//! Input: a validated workload and the catalog. `build` runs size -> cost -> decide and then checks
+//! the chosen path against the catalog (engine versions, node types, overrides that mean nothing on
+//! that path). Output: a [`Plan`] or every diagnostic. Pure: no I/O.
+
+use serde::Serialize;
+
+use crate::catalog::Catalog;
+use crate::cost::{self, Costs, Engines};
+use crate::decide::{self, Decision, Eviction, Facts, Step};
+use crate::diag::Diagnostic;
+use crate::names::{Engine, Environment, PathId, Pattern};
+use crate::size::{self, Replicated, SelfHosted, ServerlessLimits, Sizes};
+use crate::workload::{EngineVersion, Workload};
+
+/// The deployment the chosen path gets.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Topology {
+    /// ElastiCache replication group (Valkey/Redis OSS).
+    ReplicationGroup(Replicated),
+    /// ElastiCache Memcached cluster, nodes spread across AZs.
+    MemcachedCluster(MemcachedCluster),
+    /// ElastiCache Serverless.
+    Serverless(ServerlessLimits),
+    /// MemoryDB cluster.
+    MemorydbCluster(Replicated),
+    /// EC2 instances with Sentinel.
+    Ec2Sentinel(SelfHosted),
+}
+
+/// A Memcached cluster: no replicas, data spread over the nodes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MemcachedCluster {
+    /// `cache.r7g.2xlarge` …
+    pub node_type: String,
+    /// Memory of one node, GiB.
+    pub memory_gib: f64,
+    /// vCPUs of one node.
+    pub vcpu: u32,
+    /// Nodes.
+    pub nodes: u32,
+    /// `cross-az` when more than one node.
+    pub az_mode: &'static str,
+}
+
+/// Everything decided and computed for one workload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// `workload.name`.
+    pub name: String,
+    /// `workload.environment`.
+    pub environment: Environment,
+    /// `workload.region`.
+    pub region: String,
+    /// `workload.description`.
+    pub description: Option<String>,
+    /// The chosen path.
+    pub path: PathId,
+    /// The engine.
+    pub engine: Engine,
+    /// The engine version.
+    pub engine_version: EngineVersion,
+    /// Parameter group family ("" where the path has none).
+    pub parameter_group_family: String,
+    /// The traffic shape.
+    pub pattern: Pattern,
+    /// Eviction behaviour.
+    pub eviction: Eviction,
+    /// Client port.
+    pub port: u16,
+    /// The deployment.
+    pub topology: Topology,
+    /// Monthly estimates for every path.
+    pub costs: Costs,
+    /// Why.
+    pub trail: Vec<Step>,
+    /// Date of the catalog's figures.
+    pub catalog_as_of: String,
+    /// Region and date of the prices.
+    pub prices_region: String,
+    /// Date of the prices.
+    pub prices_as_of: String,
+}
+
+/// Sizes, prices and decides; then checks the decision against the catalog.
+pub fn build(w: &Workload, c: &Catalog) -> Result<Plan, Vec<Diagnostic>> {
+    let sizes = size::size(w, c);
+    let mut facts = Facts {
+        peak_ecpu_per_second: w.traffic.peak_ops_per_sec as f64 * size::ecpu_per_request(w),
+        max_ecpu_per_second: c.sizing.serverless_max_ecpu_per_second,
+        max_storage_gb: c.sizing.serverless_max_storage_gb,
+        serverless_usd_per_month: None,
+        elasticache_usd_per_month: None,
+        elasticache_node: sizes.elasticache.as_ref().ok().map(|r| (r.node_type.clone(), r.vcpu)),
+    };
+    let engines = Engines {
+        elasticache: decide::engine_on(w, PathId::Elasticache, &facts),
+        serverless: decide::engine_on(w, PathId::Serverless, &facts),
+        memorydb: match w.named_engine() {
+            Some(Engine::Redis) => Engine::Redis,
+            _ => Engine::Valkey,
+        },
+    };
+    let costs = cost::cost(w, &sizes, engines, c);
+    facts.serverless_usd_per_month = costs.serverless.on_demand_usd_per_month;
+    facts.elasticache_usd_per_month = costs.elasticache.on_demand_usd_per_month;
+    let decision = decide::decide(w, &facts);
+
+    let mut problems = Vec::new();
+    check_overrides(w, c, decision.path, &mut problems);
+    let version = engine_version(w, c, &decision, &mut problems);
+    // A bad override is reported once, not again as a sizing failure.
+    let topology = if problems.is_empty() {
+        topology(w, &sizes, &decision, &mut problems)
+    } else {
+        None
+    };
+    let port = port(w, &decision, &mut problems);
+    let (Some(version), Some(topology), true) = (version, topology, problems.is_empty()) else {
+        return Err(problems);
+    };
+    let family = c
+        .family_of(decision.path, decision.engine, version)
+        .unwrap_or_default()
+        .to_owned();
+    Ok(Plan {
+        name: w.name.to_string(),
+        environment: w.environment,
+        region: w.region.clone(),
+        description: w.description.clone(),
+        path: decision.path,
+        engine: decision.engine,
+        engine_version: version,
+        parameter_group_family: family,
+        pattern: decision.pattern,
+        eviction: decision.eviction,
+        port,
+        topology,
+        costs,
+        trail: decision.trail,
+        catalog_as_of: c.as_of().to_owned(),
+        prices_region: c.prices.meta.region.clone(),
+        prices_as_of: c.prices.meta.as_of.clone(),
+    })
+}
+
+fn engine_version(w: &Workload, c: &Catalog, d: &Decision, problems: &mut Vec<Diagnostic>) -> Option<EngineVersion> {
+    let path = d.path;
+    let engine = d.engine;
+    let offered = c.versions(path, engine);
+    if offered.is_empty() {
+        let help = match (path, engine) {
+            (PathId::SelfHosted, _) => {
+                "self-hosting runs Valkey (compatible with Redis OSS clients): set engine.name = \"valkey\""
+            }
+            (PathId::Memorydb, Engine::Memcached) => "MemoryDB runs Valkey or Redis OSS: set engine.name = \"valkey\"",
+            _ => "choose another engine or path",
+        };
+        problems.push(
+            Diagnostic::new(
+                "engine.name",
+                format!("the {} path does not run {}", path, engine.display_name()),
+            )
+            .help(help),
+        );
+        return None;
+    }
+    let Some(version) = w.engine_version else {
+        return c.default_version(path, engine);
+    };
+    if c.family_of(path, engine, version).is_some() {
+        return Some(version);
+    }
+    let last = offered.last().copied().unwrap_or_default();
+    let mut d = Diagnostic::new(
+        "engine.version",
+        format!(
+            "{} {version} is not offered on the {path} path (offered: {})",
+            engine.display_name(),
+            offered.join(", ")
+        ),
+    );
+    d = if engine == Engine::Redis && EngineVersion::parse(last).is_some_and(|l| version > l) {
+        d.help(format!(
+            "Redis OSS on AWS stops at {last}; for newer versions set engine.name = \"valkey\" (a drop-in successor)"
+        ))
+    } else {
+        d.help(format!(
+            "use one of {}, or remove version for the default",
+            offered.join(", ")
+        ))
+    };
+    problems.push(d);
+    None
+}
+
+fn check_overrides(w: &Workload, c: &Catalog, path: PathId, problems: &mut Vec<Diagnostic>) {
+    let o = &w.overrides;
+    let prefix = match path {
+        PathId::Elasticache => Some("cache."),
+        PathId::Memorydb => Some("db."),
+        PathId::SelfHosted => Some("r7g."),
+        PathId::Serverless => None,
+    };
+    if let Some(node) = &o.node_type {
+        match prefix {
+            None => problems.push(
+                Diagnostic::new(
+                    "override.node_type",
+                    "serverless has no node types: it scales by usage limits",
+                )
+                .help("remove node_type, or force a node-based path with override.path"),
+            ),
+            Some(prefix) if !(node.starts_with(prefix) && c.node(node).is_some()) => {
+                let names = c.node_names_with_prefix(prefix);
+                let d = Diagnostic::new(
+                    "override.node_type",
+                    format!("`{node}` is not a node type of the {path} path"),
+                );
+                problems.push(match crate::diag::did_you_mean(node, &names) {
+                    Some(best) => d.help(format!("did you mean `{best}`?")),
+                    None => d.help(format!("use one of: {}", names.join(", "))),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    let no_shards = match path {
+        PathId::Serverless => Some("serverless has no shards or replicas to set"),
+        PathId::SelfHosted => Some("self-hosting runs one shard on 3 instances (a primary and 2 replicas)"),
+        PathId::Elasticache | PathId::Memorydb => None,
+    };
+    if let Some(why) = no_shards {
+        for (key, set) in [
+            ("override.shards", o.shards.is_some()),
+            ("override.replicas_per_shard", o.replicas_per_shard.is_some()),
+        ] {
+            if set {
+                problems.push(Diagnostic::new(key, why).help("remove it, or force another path with override.path"));
+            }
+        }
+    }
+    if path == PathId::Memorydb && o.replicas_per_shard == Some(0) {
+        problems.push(
+            Diagnostic::new(
+                "override.replicas_per_shard",
+                "MemoryDB needs at least 1 replica per shard for Multi-AZ",
+            )
+            .help("set replicas_per_shard to 1 or more"),
+        );
+    }
+    if path == PathId::Elasticache && w.named_engine() == Some(Engine::Memcached) && o.replicas_per_shard.is_some() {
+        problems.push(
+            Diagnostic::new("override.replicas_per_shard", "Memcached has no replicas")
+                .help("remove replicas_per_shard; use override.shards for the number of nodes"),
+        );
+    }
+}
+
+fn topology(w: &Workload, sizes: &Sizes, d: &Decision, problems: &mut Vec<Diagnostic>) -> Option<Topology> {
+    let key = if w.overrides.node_type.is_some() {
+        "override.node_type"
+    } else {
+        "data.size_gb"
+    };
+    let fail = |problems: &mut Vec<Diagnostic>, why: &str, help: &str| {
+        problems.push(Diagnostic::new(key, format!("{why} ({} path)", d.path)).help(help));
+        None
+    };
+    match d.path {
+        PathId::Elasticache => match &sizes.elasticache {
+            Ok(r) if d.engine == Engine::Memcached => {
+                let nodes = cost::memcached_nodes(w, r);
+                Some(Topology::MemcachedCluster(MemcachedCluster {
+                    node_type: r.node_type.clone(),
+                    memory_gib: r.memory_gib,
+                    vcpu: r.vcpu,
+                    nodes,
+                    az_mode: if nodes > 1 { "cross-az" } else { "single-az" },
+                }))
+            }
+            Ok(r) => Some(Topology::ReplicationGroup(r.clone())),
+            Err(why) => fail(problems, why, "choose a larger node type or more shards"),
+        },
+        PathId::Memorydb => match &sizes.memorydb {
+            Ok(r) => Some(Topology::MemorydbCluster(r.clone())),
+            Err(why) => fail(problems, why, "choose a larger node type or more shards"),
+        },
+        PathId::Serverless => match &sizes.serverless {
+            Ok(l) => Some(Topology::Serverless(l.clone())),
+            Err(why) => fail(problems, why, "remove override.path = \"serverless\" to let the rules pick a node-based path"),
+        },
+        PathId::SelfHosted => match &sizes.self_hosted {
+            Ok(h) => Some(Topology::Ec2Sentinel(h.clone())),
+            Err(why) => fail(
+                problems,
+                why,
+                "a sharded deployment needs a managed path: set team.cost_sensitive = false, or override.path = \"elasticache\"",
+            ),
+        },
+    }
+}
+
+fn port(w: &Workload, d: &Decision, problems: &mut Vec<Diagnostic>) -> u16 {
+    let default = if d.engine == Engine::Memcached { 11211 } else { 6379 };
+    match (d.path, w.port) {
+        (PathId::Serverless, Some(p)) if p != default => {
+            problems.push(
+                Diagnostic::new(
+                    "network.port",
+                    format!("serverless listens on {default} (and 6380 for reads); port {p} cannot be set"),
+                )
+                .help("remove network.port"),
+            );
+            default
+        }
+        (_, Some(p)) => p,
+        (_, None) => default,
+    }
+}

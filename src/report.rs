@@ -1,0 +1,226 @@
+//! What `rediform decide` prints: the text a platform engineer reads in a terminal, and the stable
+//! JSON form (SPEC §2). Input: a [`Plan`]. Output: a string. Pure: prints nothing itself.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::cost::{Costs, PathCost};
+use crate::decide::Step;
+use crate::names::{Named, PathId};
+use crate::plan::{Plan, Topology};
+use crate::units::{plain, thousands, usd};
+
+/// The JSON object `decide --format json` prints for one workload (keys may be added, never renamed).
+#[derive(Debug, Serialize)]
+pub struct DecideJson<'a> {
+    name: &'a str,
+    path: PathId,
+    engine: crate::names::Engine,
+    engine_version: String,
+    pattern: crate::names::Pattern,
+    environment: crate::names::Environment,
+    region: &'a str,
+    eviction: &'static str,
+    parameter_group_family: Option<&'a str>,
+    port: u16,
+    trail: &'a [Step],
+    topology: &'a Topology,
+    costs: &'a Costs,
+    prices: PricesJson<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct PricesJson<'a> {
+    region: &'a str,
+    as_of: &'a str,
+    currency: &'static str,
+    note: &'static str,
+}
+
+const ESTIMATE_NOTE: &str =
+    "estimates from list prices; taxes, data transfer, backups beyond the free allowance and support are not included";
+
+impl<'a> DecideJson<'a> {
+    /// The JSON view of a plan.
+    pub fn new(plan: &'a Plan) -> Self {
+        DecideJson {
+            name: &plan.name,
+            path: plan.path,
+            engine: plan.engine,
+            engine_version: plan.engine_version.to_string(),
+            pattern: plan.pattern,
+            environment: plan.environment,
+            region: &plan.region,
+            eviction: plan.eviction.policy_name(),
+            parameter_group_family: Some(plan.parameter_group_family.as_str()).filter(|f| !f.is_empty()),
+            port: plan.port,
+            trail: &plan.trail,
+            topology: &plan.topology,
+            costs: &plan.costs,
+            prices: PricesJson {
+                region: &plan.prices_region,
+                as_of: &plan.prices_as_of,
+                currency: "USD",
+                note: ESTIMATE_NOTE,
+            },
+        }
+    }
+}
+
+/// `decide --format json` for one or several plans (an array when several files were given).
+pub fn json(plans: &[Plan], as_array: bool) -> String {
+    let views: Vec<DecideJson<'_>> = plans.iter().map(DecideJson::new).collect();
+    let mut text = if as_array {
+        serde_json::to_string_pretty(&views)
+    } else {
+        serde_json::to_string_pretty(&views[0])
+    }
+    .expect("plain data serializes");
+    text.push('\n');
+    text
+}
+
+/// `decide` in text form.
+pub fn text(plan: &Plan, file: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{} ({file})", plan.name);
+    let _ = writeln!(out, "  path     {} ({})", plan.path, plan.path.display_name());
+    let _ = writeln!(
+        out,
+        "  engine   {} {}, eviction {}",
+        plan.engine.display_name(),
+        plan.engine_version,
+        plan.eviction.policy_name()
+    );
+    let _ = writeln!(out, "  traffic  {}", plan.pattern);
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Why");
+    for (i, s) in plan.trail.iter().enumerate() {
+        let _ = writeln!(out, "  {:>2}. [{}] {}", i + 1, s.rule, s.question);
+        let _ = writeln!(out, "      {} -> {}", s.answer, s.outcome);
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Topology");
+    for line in topology_lines(plan) {
+        let _ = writeln!(out, "  {line}");
+    }
+    let _ = writeln!(out);
+    out.push_str(&cost_table(plan));
+    out
+}
+
+/// The topology in a few lines of prose.
+pub fn topology_lines(plan: &Plan) -> Vec<String> {
+    match &plan.topology {
+        Topology::ReplicationGroup(r) | Topology::MemorydbCluster(r) => {
+            let what = if matches!(plan.topology, Topology::MemorydbCluster(_)) {
+                "MemoryDB cluster"
+            } else {
+                "replication group"
+            };
+            let mut lines = vec![format!(
+                "{what}: {} shard(s) x (1 primary + {} replica(s)) = {} x {} ({} GiB, {} vCPU each)",
+                r.shards,
+                r.replicas_per_shard,
+                r.nodes,
+                r.node_type,
+                plain(r.memory_gib),
+                r.vcpu
+            )];
+            lines.push(format!(
+                "{} GiB of data per shard under the memory rule; cluster mode {}; {}",
+                plain(r.data_gib_per_shard),
+                if r.cluster_mode { "enabled" } else { "disabled" },
+                if r.multi_az {
+                    "Multi-AZ with automatic failover"
+                } else {
+                    "single AZ, no failover"
+                }
+            ));
+            if r.needs_quota_increase {
+                lines.push(format!(
+                    "{} nodes: above the default quota of 90 nodes per cluster; request an increase first",
+                    r.nodes
+                ));
+            }
+            lines
+        }
+        Topology::MemcachedCluster(m) => vec![format!(
+            "Memcached cluster: {} x {} ({} GiB, {} vCPU each), {}",
+            m.nodes,
+            m.node_type,
+            plain(m.memory_gib),
+            m.vcpu,
+            m.az_mode
+        )],
+        Topology::Serverless(l) => vec![format!(
+            "serverless cache: data storage up to {} GB, up to {} ECPU/s (peak needs {})",
+            thousands(l.data_storage_gb),
+            thousands(l.ecpu_per_second),
+            thousands(l.peak_ecpu_per_second.ceil() as u64)
+        )],
+        Topology::Ec2Sentinel(h) => vec![
+            format!(
+                "{} x EC2 {} ({} GiB, {} vCPU) in 3 AZs: 1 primary + {} replicas, Sentinel quorum {}",
+                h.nodes,
+                h.instance_type,
+                plain(h.memory_gib),
+                h.vcpu,
+                h.nodes - 1,
+                h.sentinel_quorum
+            ),
+            format!(
+                "maxmemory {} MiB; gp3 volumes {} GiB root + {} GiB data per instance",
+                thousands(h.maxmemory_mb),
+                h.root_volume_gb,
+                h.data_volume_gb
+            ),
+        ],
+    }
+}
+
+/// The monthly cost table for all four paths (text).
+pub fn cost_table(plan: &Plan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Monthly cost estimate ({} list prices as of {}, USD, {} h/month)",
+        plan.prices_region, plan.prices_as_of, 730
+    );
+    let rows: Vec<(PathId, &PathCost)> = PathId::ALL.iter().map(|p| (*p, plan.costs.get(*p))).collect();
+    let width = rows.iter().map(|(_, c)| c.summary.len()).max().unwrap_or(0).max(8);
+    let _ = writeln!(
+        out,
+        "  {:<13} {:<width$}  {:>12}  {:>13}",
+        "path", "topology", "on-demand", "1-yr reserved"
+    );
+    for (path, c) in rows {
+        let mark = if path == plan.path { "*" } else { " " };
+        let money = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), usd);
+        let _ = writeln!(
+            out,
+            "  {:<13} {:<width$}  {:>12}  {:>13}",
+            format!("{path}{mark}"),
+            c.summary,
+            money(c.on_demand_usd_per_month),
+            money(c.reserved_1y_usd_per_month)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  * chosen path. Self-hosted includes team.ops_cost_usd_per_month."
+    );
+    let estimated = plan.costs.elasticache.uses_estimated_prices
+        || plan.costs.serverless.uses_estimated_prices
+        || plan.costs.memorydb.uses_estimated_prices
+        || plan.costs.self_hosted.uses_estimated_prices;
+    if estimated {
+        let _ = writeln!(
+            out,
+            "  Some prices behind these figures are derived, not read off a price list (see src/data/prices.toml)."
+        );
+    }
+    let _ = writeln!(out, "  Estimates only: {ESTIMATE_NOTE}.");
+    out
+}

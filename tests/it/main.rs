@@ -1,0 +1,8 @@
+//! Integration tests: one binary (STYLE §6), one module per concern.
+
+mod cli;
+mod decide_table;
+mod errors;
+mod fixtures;
+mod props;
+mod support;
