@@ -295,6 +295,19 @@ impl Catalog {
     }
 }
 
+/// Figures a price table may lack in the embedded file because no source gave them (prices.toml
+/// says so); a `--prices` file may still supply them. The typed read that follows the merge
+/// (`deny_unknown_fields`) rejects one put in a table of the wrong kind.
+const OPTIONAL_FIGURES: &[&str] = &[
+    "redis",
+    "valkey",
+    "memcached",
+    "reserved_1y_redis",
+    "reserved_1y_valkey",
+    "reserved_1y_memcached",
+    "reserved_1y",
+];
+
 /// Puts `over` into `base`, key by key, reporting keys `base` does not have and type changes.
 fn merge(base: &mut toml::Table, over: toml::Table, prefix: &str, problems: &mut Vec<Diagnostic>) {
     for (key, value) in over {
@@ -303,6 +316,22 @@ fn merge(base: &mut toml::Table, over: toml::Table, prefix: &str, problems: &mut
         } else {
             format!("{prefix}.{key}")
         };
+        let is_price_table = base.contains_key("source");
+        if !base.contains_key(&key) && is_price_table && OPTIONAL_FIGURES.contains(&key.as_str()) {
+            match value {
+                toml::Value::Float(_) => {
+                    base.insert(key, value);
+                }
+                toml::Value::Integer(i) => {
+                    base.insert(key, toml::Value::Float(i as f64));
+                }
+                other => problems.push(Diagnostic::new(
+                    path,
+                    format!("expected a float, found a {}", other.type_str()),
+                )),
+            }
+            continue;
+        }
         let Some(slot) = base.get_mut(&key) else {
             let known: Vec<&str> = base.keys().map(String::as_str).collect();
             let mut d = Diagnostic::new(path, format!("`{key}` is not a key of the prices file"));
@@ -399,6 +428,15 @@ mod tests {
             c.prices.elasticache_nodes["cache.r7g.large"].redis,
             embedded.prices.elasticache_nodes["cache.r7g.large"].redis
         );
+    }
+
+    #[test]
+    fn a_prices_file_may_supply_a_figure_the_embedded_file_leaves_out() {
+        let c = Catalog::with_prices("[ec2_instances.\"r7g.large\"]\nreserved_1y = 0.07\n").unwrap();
+        assert_eq!(c.prices.ec2_instances["r7g.large"].reserved_1y, Some(0.07));
+        // An optional figure in a table of the wrong kind is still refused.
+        assert!(Catalog::with_prices("[ec2_instances.\"r7g.large\"]\nreserved_1y_valkey = 0.07\n").is_err());
+        assert!(Catalog::with_prices("[ebs]\nreserved_1y = 0.07\n").is_err());
     }
 
     #[test]

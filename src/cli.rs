@@ -2,6 +2,7 @@
 //! every error printed, the worst outcome returned. The only module besides `emit` with side effects.
 
 use std::ffi::OsString;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -10,9 +11,11 @@ use clap_complete::Shell;
 
 use crate::catalog::Catalog;
 use crate::diag::Diagnostic;
+use crate::emit::{self, Change};
 use crate::error::{Error, Outcome};
 use crate::plan::{self, Plan};
-use crate::{report, workload};
+use crate::render::{self, Module, Templates};
+use crate::{module, report, workload};
 
 const STARTER: &str = include_str!("data/starter.toml");
 
@@ -44,6 +47,19 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         prices: Option<PathBuf>,
     },
+    /// Write one Terraform module per workload into OUT/<name>/.
+    Generate {
+        #[command(flatten)]
+        args: GenerateArgs,
+        /// Take over files in the output directory that rediform did not generate.
+        #[arg(long)]
+        force: bool,
+    },
+    /// List every file `generate` would create, change or delete; exit 1 if there is any. Writes nothing.
+    Check {
+        #[command(flatten)]
+        args: GenerateArgs,
+    },
     /// Print the JSON Schema of the workload file (for taplo and editors).
     Schema,
     /// Print shell completions.
@@ -51,6 +67,25 @@ enum Command {
         /// The shell.
         shell: Shell,
     },
+}
+
+#[derive(Debug, clap::Args)]
+struct GenerateArgs {
+    /// Workload files.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Directory that holds one module directory per workload.
+    #[arg(long, value_name = "DIR", default_value = "generated")]
+    out: PathBuf,
+    /// Generate a child module: no providers.tf (the caller configures the provider).
+    #[arg(long)]
+    as_module: bool,
+    /// A directory of templates that replace the built-in ones of the same name (house conventions).
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+    /// A TOML file whose prices replace the built-in ones.
+    #[arg(long, value_name = "FILE")]
+    prices: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -80,6 +115,8 @@ where
     let outcome = match cli.command {
         Command::Init { file } => init(&file, &mut out),
         Command::Decide { files, format, prices } => decide(&files, format, prices.as_deref(), &mut out),
+        Command::Generate { args, force } => generate(&args, force, &mut out),
+        Command::Check { args } => check(&args, &mut out),
         Command::Schema => {
             out.print(&workload::json_schema());
             Outcome::Success
@@ -208,6 +245,173 @@ fn decide(files: &[PathBuf], format: Format, prices: Option<&Path>, out: &mut Ou
         }
     }
     worst
+}
+
+/// The workload file as the generated header names it: the path as typed when relative, so the
+/// same input gives the same bytes on every machine; only the file name when absolute.
+fn source_name(path: &Path) -> String {
+    if path.is_relative() {
+        path.components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/")
+    } else {
+        path.file_name()
+            .map_or_else(|| display(path), |n| n.to_string_lossy().into_owned())
+    }
+}
+
+/// Reads every template file under `dir` (names relative to it).
+fn template_overrides(dir: &Path) -> Result<Vec<(String, String)>, Error> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(current) = pending.pop() {
+        let entries = std::fs::read_dir(&current).map_err(|source| Error::Io {
+            action: "cannot read templates in",
+            path: current.clone(),
+            source,
+        })?;
+        for entry in entries {
+            let path = entry
+                .map_err(|source| Error::Io {
+                    action: "cannot read templates in",
+                    path: current.clone(),
+                    source,
+                })?
+                .path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "tera") {
+                let name = path.strip_prefix(dir).map_or_else(|_| display(&path), source_name);
+                found.push((name, read_text(&path)?));
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Renders the module of every file; errors are printed, the worst outcome returned beside.
+fn modules(args: &GenerateArgs, out: &mut Output) -> (Vec<Module>, Outcome) {
+    let setup = catalog(args.prices.as_deref()).and_then(|c| {
+        let overrides = match &args.templates {
+            Some(dir) => template_overrides(dir)?,
+            None => Vec::new(),
+        };
+        let templates = Templates::with_overrides(&overrides).map_err(|e| Error::Usage(e.to_string()))?;
+        Ok((c, templates))
+    });
+    let (catalog, templates) = match setup {
+        Ok(s) => s,
+        Err(e) => return (Vec::new(), out.error(&e)),
+    };
+    let mut worst = Outcome::Success;
+    let mut modules: Vec<Module> = Vec::new();
+    for file in &args.files {
+        let result = plan_file(file, &catalog).and_then(|plan| {
+            let spec = module::spec(&plan, &source_name(file), args.as_module);
+            render::render(&spec, &templates).map_err(|e| match e {
+                render::RenderError::Unsupported(_) => Error::Usage(format!("{}: {e}", display(file))),
+                other => Error::Usage(format!("{}: rediform bug, please report it: {other}", display(file))),
+            })
+        });
+        match result {
+            Ok(m) if modules.iter().any(|other| other.name == m.name) => {
+                worst = worst.max(out.error(&Error::Usage(format!(
+                    "{}: another workload file is also named `{}`; each workload needs its own name (its module directory)",
+                    display(file),
+                    m.name
+                ))));
+            }
+            Ok(m) => modules.push(m),
+            Err(e) => worst = worst.max(out.error(&e)),
+        }
+    }
+    (modules, worst)
+}
+
+fn generate(args: &GenerateArgs, force: bool, out: &mut Output) -> Outcome {
+    let (modules, mut worst) = modules(args, out);
+    for m in &modules {
+        let dir = args.out.join(&m.name);
+        let changes = match emit::diff(m, &dir) {
+            Ok(c) => c,
+            Err(e) => {
+                worst = worst.max(out.error(&Error::from(e)));
+                continue;
+            }
+        };
+        let foreign: Vec<&Change> = changes.iter().filter(|c| matches!(c, Change::Foreign(..))).collect();
+        if !foreign.is_empty() && !force {
+            for c in foreign {
+                worst = worst.max(out.error(&Error::Usage(format!(
+                    "{} exists and was not generated by rediform; nothing of {} was written (move the file away, or pass --force to take it over)",
+                    c.path().display(),
+                    m.name
+                ))));
+            }
+            continue;
+        }
+        if let Err(e) = emit::apply(&changes, force) {
+            worst = worst.max(out.error(&Error::from(e)));
+            continue;
+        }
+        let count = |verb: &str| {
+            changes
+                .iter()
+                .filter(|c| c.verb() == verb || (verb == "create" && c.verb() == "foreign"))
+                .count()
+        };
+        out.print(&format!(
+            "{}: {} created, {} updated, {} removed, {} unchanged\n",
+            dir.display(),
+            count("create"),
+            count("update"),
+            count("delete"),
+            m.files.len() - count("create") - count("update"),
+        ));
+    }
+    worst
+}
+
+fn check(args: &GenerateArgs, out: &mut Output) -> Outcome {
+    let (modules, mut worst) = modules(args, out);
+    let mut drift = Vec::new();
+    for m in &modules {
+        match emit::diff(m, &args.out.join(&m.name)) {
+            Ok(changes) => drift.extend(changes),
+            Err(e) => worst = worst.max(out.error(&Error::from(e))),
+        }
+    }
+    if drift.is_empty() {
+        return worst;
+    }
+    let mut text = String::new();
+    for change in &drift {
+        let what = match change {
+            Change::Create(..) => "would be created",
+            Change::Update(..) => "would change",
+            Change::Delete(_) => "would be deleted (no longer generated)",
+            Change::Foreign(..) => "is in the way: not generated by rediform",
+        };
+        writeln!(text, "{} {what}", change.path().display()).expect("writing to a String cannot fail");
+    }
+    let files: Vec<String> = args.files.iter().map(|f| display(f)).collect();
+    writeln!(
+        text,
+        "{} file(s) out of date; run: rediform generate {}{}",
+        drift.len(),
+        files.join(" "),
+        if args.out == Path::new("generated") {
+            String::new()
+        } else {
+            format!(" --out {}", args.out.display())
+        }
+    )
+    .expect("writing to a String cannot fail");
+    out.print(&text);
+    let foreign = drift.iter().any(|c| matches!(c, Change::Foreign(..)));
+    worst.max(if foreign { Outcome::Invalid } else { Outcome::Drift })
 }
 
 fn init(file: &Path, out: &mut Output) -> Outcome {

@@ -58,6 +58,16 @@ pub enum Error {
     },
 }
 
+impl From<crate::emit::EmitError> for Error {
+    fn from(e: crate::emit::EmitError) -> Error {
+        Error::Io {
+            action: e.action,
+            path: e.path,
+            source: e.source,
+        }
+    }
+}
+
 impl Error {
     /// The outcome this error stands for.
     pub fn outcome(&self) -> Outcome {

@@ -12,7 +12,7 @@ use crate::decide::{self, Decision, Eviction, Facts, Step};
 use crate::diag::Diagnostic;
 use crate::names::{Engine, Environment, PathId, Pattern};
 use crate::size::{self, Replicated, SelfHosted, ServerlessLimits, Sizes};
-use crate::workload::{EngineVersion, Workload};
+use crate::workload::{Alarms, Backup, EngineVersion, Workload};
 
 /// The deployment the chosen path gets.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -74,6 +74,10 @@ pub struct Plan {
     pub topology: Topology,
     /// Monthly estimates for every path.
     pub costs: Costs,
+    /// `[alarms]` of the workload.
+    pub alarms: Alarms,
+    /// `[backup]` of the workload.
+    pub backup: Backup,
     /// Why.
     pub trail: Vec<Step>,
     /// Date of the catalog's figures.
@@ -139,6 +143,8 @@ pub fn build(w: &Workload, c: &Catalog) -> Result<Plan, Vec<Diagnostic>> {
         port,
         topology,
         costs,
+        alarms: w.alarms.clone(),
+        backup: w.backup.clone(),
         trail: decision.trail,
         catalog_as_of: c.as_of().to_owned(),
         prices_region: c.prices.meta.region.clone(),

@@ -4,5 +4,6 @@ mod cli;
 mod decide_table;
 mod errors;
 mod fixtures;
+mod generate;
 mod props;
 mod support;

@@ -1,0 +1,644 @@
+//! The Terraform module a plan becomes: every id, name, parameter, port, alarm and table row the
+//! templates print, computed here so that templates only lay them out (STYLE §2, SPEC §6).
+//!
+//! Input: a [`Plan`] and the name of the workload file. Output: a [`ModuleSpec`], serialized into
+//! the Tera context. Pure. Must not: format HCL (that is `render` and `hcl`).
+
+use serde::Serialize;
+
+use crate::decide::{Eviction, Step};
+use crate::names::{Engine, Environment, Named, PathId};
+use crate::plan::{Plan, Topology};
+use crate::report;
+use crate::size::Replicated;
+use crate::units::{plain, usd};
+
+/// Everything the templates of one module see.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModuleSpec {
+    /// The workload name; also the id of the main resource.
+    pub name: String,
+    /// The workload file, as the header names it.
+    pub source_file: String,
+    /// `elasticache`, `serverless`, `memorydb`, `self-hosted`.
+    pub path: PathId,
+    /// "ElastiCache node-based" …
+    pub path_title: &'static str,
+    /// `valkey`, `redis`, `memcached`.
+    pub engine: Engine,
+    /// "Valkey", "Redis OSS", "Memcached".
+    pub engine_title: &'static str,
+    /// `major.minor`.
+    pub engine_version: String,
+    /// `prod`, `staging`, `dev`.
+    pub environment: Environment,
+    /// The AWS region of the provider block.
+    pub region: String,
+    /// One-line description for AWS resources.
+    pub description: String,
+    /// Client port.
+    pub port: u16,
+    /// Omit `providers.tf`.
+    pub as_module: bool,
+    /// The `maxmemory-policy` in force.
+    pub eviction: &'static str,
+    /// How eviction is configured, in words for the README.
+    pub eviction_note: String,
+    /// The parameter group, where the path has one.
+    pub parameter_group: Option<ParameterGroup>,
+    /// The replication group (ElastiCache Valkey/Redis OSS).
+    pub replication_group: Option<ReplicationGroup>,
+    /// The Memcached cluster (ElastiCache Memcached).
+    pub memcached: Option<MemcachedCluster>,
+    /// RBAC users and the secret holding the application password.
+    pub auth: Option<Auth>,
+    /// Log groups for slow-log and engine-log.
+    pub log_groups: Vec<LogGroup>,
+    /// Ingress rules: one per port (and per client security group, via `for_each`).
+    pub ingress: Vec<Ingress>,
+    /// Snapshot settings.
+    pub backup: Backup,
+    /// Whether alarms are generated.
+    pub alarms_enabled: bool,
+    /// The static alarm targets (member cache-cluster ids, node ids).
+    pub alarm_targets: Vec<String>,
+    /// The alarms.
+    pub alarms: Vec<Alarm>,
+    /// Inline checkov skips, per resource address, each with its reason.
+    pub checkov_skips: Vec<CheckovSkip>,
+    /// README: the decision trail.
+    pub trail: Vec<Step>,
+    /// README: the topology in prose.
+    pub topology_lines: Vec<String>,
+    /// README: the cost table rows.
+    pub cost_rows: Vec<CostRow>,
+    /// README: the prices' region and date.
+    pub prices_note: String,
+    /// README: the Mermaid flowchart with the taken path highlighted.
+    pub mermaid: String,
+}
+
+/// A parameter group and its parameters.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParameterGroup {
+    /// Name: the workload, the family with dots as hyphens, and `-cluster` in cluster mode, so a
+    /// major upgrade or a cluster-mode change creates a new group before the old one goes.
+    pub name: String,
+    /// `valkey8`, `redis7`, `memcached1.6` …
+    pub family: String,
+    /// The parameters.
+    pub parameters: Vec<Parameter>,
+}
+
+/// One parameter.
+#[derive(Debug, Clone, Serialize)]
+pub struct Parameter {
+    /// Name.
+    pub name: &'static str,
+    /// Value.
+    pub value: String,
+}
+
+/// The replication group's shape.
+#[derive(Debug, Clone, Serialize)]
+// Each flag is a Terraform boolean argument (or the presence of one) that the template prints.
+#[allow(clippy::struct_excessive_bools)]
+pub struct ReplicationGroup {
+    /// Node type.
+    pub node_type: String,
+    /// Cluster mode enabled.
+    pub cluster_mode: bool,
+    /// Shards (cluster mode).
+    pub shards: u32,
+    /// Replicas per shard.
+    pub replicas_per_shard: u32,
+    /// Primary plus replicas (cluster mode disabled).
+    pub num_cache_clusters: u32,
+    /// Multi-AZ (a replica in another AZ for every primary).
+    pub multi_az: bool,
+    /// Automatic failover: with Multi-AZ, and always in cluster mode (AWS requires it there).
+    pub automatic_failover: bool,
+    /// A final snapshot is taken on destroy (prod).
+    pub final_snapshot: bool,
+}
+
+/// The Memcached cluster's shape.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemcachedCluster {
+    /// Node type.
+    pub node_type: String,
+    /// Nodes.
+    pub nodes: u32,
+    /// `cross-az` or `single-az`.
+    pub az_mode: &'static str,
+}
+
+/// RBAC: an application user, a disabled default user, the user group, the secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct Auth {
+    /// `user_id` and `user_name` of the application user.
+    pub app_user_id: String,
+    /// `user_id` of the replacement default user (its `user_name` is `default`).
+    pub default_user_id: String,
+    /// The user group id.
+    pub user_group_id: String,
+    /// The Secrets Manager secret name.
+    pub secret_name: String,
+}
+
+/// A CloudWatch log group for one log type.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogGroup {
+    /// Terraform resource name (`slow_log`).
+    pub resource: &'static str,
+    /// `slow-log` or `engine-log`.
+    pub log_type: &'static str,
+    /// Log group name.
+    pub name: String,
+}
+
+/// An ingress rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ingress {
+    /// Terraform resource name.
+    pub resource: String,
+    /// Port.
+    pub port: u16,
+    /// Description.
+    pub description: String,
+}
+
+/// Snapshot settings.
+#[derive(Debug, Clone, Serialize)]
+pub struct Backup {
+    /// Days kept (0: off).
+    pub retention_days: u32,
+    /// Daily window.
+    pub window: String,
+    /// Weekly maintenance window.
+    pub maintenance_window: String,
+}
+
+/// One alarm per target (member node).
+#[derive(Debug, Clone, Serialize)]
+pub struct Alarm {
+    /// Terraform resource name (`engine_cpu`).
+    pub resource: &'static str,
+    /// Suffix of the alarm name (`engine-cpu`).
+    pub suffix: &'static str,
+    /// Metric name.
+    pub metric: &'static str,
+    /// Statistic.
+    pub statistic: &'static str,
+    /// Comparison operator.
+    pub comparison: &'static str,
+    /// Threshold, as HCL number text.
+    pub threshold: String,
+    /// Period, seconds.
+    pub period: u32,
+    /// Evaluation periods.
+    pub evaluation_periods: u32,
+    /// Datapoints that must breach.
+    pub datapoints_to_alarm: u32,
+    /// `missing`, `notBreaching`, `breaching`, `ignore`.
+    pub treat_missing_data: &'static str,
+    /// What the on-call should do.
+    pub description: String,
+}
+
+/// An inline checkov skip.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckovSkip {
+    /// Resource type and name (`aws_elasticache_replication_group.this`).
+    pub address: &'static str,
+    /// Check id.
+    pub id: &'static str,
+    /// Why the check does not apply.
+    pub reason: String,
+}
+
+/// A cost table row of the module README.
+#[derive(Debug, Clone, Serialize)]
+pub struct CostRow {
+    /// Path id.
+    pub path: PathId,
+    /// Chosen path.
+    pub chosen: bool,
+    /// Topology summary.
+    pub summary: String,
+    /// On-demand, formatted.
+    pub on_demand: String,
+    /// Reserved, formatted.
+    pub reserved: String,
+}
+
+/// Builds the module spec of a plan.
+pub fn spec(plan: &Plan, source_file: &str, as_module: bool) -> ModuleSpec {
+    let name = plan.name.clone();
+    let mut spec = ModuleSpec {
+        name: name.clone(),
+        source_file: source_file.to_owned(),
+        path: plan.path,
+        path_title: plan.path.display_name(),
+        engine: plan.engine,
+        engine_title: plan.engine.display_name(),
+        engine_version: plan.engine_version.to_string(),
+        environment: plan.environment,
+        region: plan.region.clone(),
+        description: plan.description.clone().unwrap_or_else(|| {
+            format!(
+                "{} {} for {} ({}), generated by rediform",
+                plan.engine.display_name(),
+                plan.path.display_name(),
+                name,
+                plan.environment
+            )
+        }),
+        port: plan.port,
+        as_module,
+        eviction: plan.eviction.policy_name(),
+        eviction_note: eviction_note(plan.eviction),
+        parameter_group: None,
+        replication_group: None,
+        memcached: None,
+        auth: None,
+        log_groups: Vec::new(),
+        ingress: Vec::new(),
+        backup: Backup {
+            retention_days: plan.backup.retention_days,
+            window: plan.backup.window.clone(),
+            maintenance_window: plan.backup.maintenance_window.clone(),
+        },
+        alarms_enabled: plan.alarms.enabled,
+        alarm_targets: Vec::new(),
+        alarms: Vec::new(),
+        checkov_skips: Vec::new(),
+        trail: plan.trail.clone(),
+        topology_lines: report::topology_lines(plan),
+        cost_rows: cost_rows(plan),
+        prices_note: format!(
+            "{} list prices as of {}, USD, 730 h/month",
+            plan.prices_region, plan.prices_as_of
+        ),
+        mermaid: mermaid(plan.path),
+    };
+    match &plan.topology {
+        Topology::ReplicationGroup(r) => elasticache_replication_group(plan, r, &mut spec),
+        Topology::MemcachedCluster(m) => elasticache_memcached(plan, m, &mut spec),
+        Topology::Serverless(_) | Topology::MemorydbCluster(_) | Topology::Ec2Sentinel(_) => {}
+    }
+    spec
+}
+
+fn eviction_note(e: Eviction) -> String {
+    match e {
+        Eviction::Policy(p) => format!("`maxmemory-policy = {p}`, set in the module's parameter group"),
+        Eviction::ServerlessFixed => {
+            "`volatile-lru`, fixed: serverless caches have no parameter group, so only keys with a TTL are evicted"
+                .to_owned()
+        }
+        Eviction::MemcachedLru => "least-recently-used, built into Memcached (no policy to set)".to_owned(),
+    }
+}
+
+/// Parameter group name: AWS allows letters, digits and hyphens, so the family's dots become hyphens.
+fn parameter_group_name(name: &str, family: &str, cluster_mode: bool) -> String {
+    let family = family.replace(['.', '_'], "-");
+    if cluster_mode {
+        format!("{name}-{family}-cluster")
+    } else {
+        format!("{name}-{family}")
+    }
+}
+
+fn elasticache_replication_group(plan: &Plan, r: &Replicated, spec: &mut ModuleSpec) {
+    let name = &plan.name;
+    let mut parameters = vec![
+        Parameter {
+            name: "maxmemory-policy",
+            value: plan.eviction.policy_name().to_owned(),
+        },
+        // aws-facts §3.2: 25 is the default for accounts since 2017; set explicitly so the usable
+        // memory the sizing assumed is what the cluster gets.
+        Parameter {
+            name: "reserved-memory-percent",
+            value: "25".to_owned(),
+        },
+    ];
+    if r.cluster_mode {
+        parameters.push(Parameter {
+            name: "cluster-enabled",
+            value: "yes".to_owned(),
+        });
+    }
+    spec.parameter_group = Some(ParameterGroup {
+        name: parameter_group_name(name, &plan.parameter_group_family, r.cluster_mode),
+        family: plan.parameter_group_family.clone(),
+        parameters,
+    });
+    spec.replication_group = Some(ReplicationGroup {
+        node_type: r.node_type.clone(),
+        cluster_mode: r.cluster_mode,
+        shards: r.shards,
+        replicas_per_shard: r.replicas_per_shard,
+        num_cache_clusters: 1 + r.replicas_per_shard,
+        multi_az: r.multi_az,
+        automatic_failover: r.multi_az || r.cluster_mode,
+        final_snapshot: plan.environment == Environment::Prod,
+    });
+    spec.auth = Some(Auth {
+        app_user_id: format!("{name}-app"),
+        default_user_id: format!("{name}-default"),
+        user_group_id: name.clone(),
+        secret_name: format!("{name}/app-user"),
+    });
+    spec.log_groups = ["slow-log", "engine-log"]
+        .into_iter()
+        .map(|log_type| LogGroup {
+            resource: if log_type == "slow-log" {
+                "slow_log"
+            } else {
+                "engine_log"
+            },
+            log_type,
+            name: format!("/aws/elasticache/{name}/{log_type}"),
+        })
+        .collect();
+    spec.ingress = vec![Ingress {
+        resource: "clients".to_owned(),
+        port: plan.port,
+        description: format!("{} clients to {}", plan.engine.display_name(), name),
+    }];
+    spec.alarm_targets = member_cluster_ids(name, r);
+    spec.alarms = node_alarms(plan, r.vcpu, r.replicas_per_shard > 0);
+    if !r.multi_az {
+        spec.checkov_skips.push(CheckovSkip {
+            address: "aws_elasticache_replication_group.this",
+            id: "CKV2_AWS_50",
+            reason: format!(
+                "{} environment runs one node without replicas by design (rediform: prod always gets Multi-AZ failover)",
+                plan.environment
+            ),
+        });
+    }
+}
+
+fn elasticache_memcached(plan: &Plan, m: &crate::plan::MemcachedCluster, spec: &mut ModuleSpec) {
+    let name = &plan.name;
+    spec.parameter_group = Some(ParameterGroup {
+        name: parameter_group_name(name, &plan.parameter_group_family, false),
+        family: plan.parameter_group_family.clone(),
+        parameters: Vec::new(),
+    });
+    spec.memcached = Some(MemcachedCluster {
+        node_type: m.node_type.clone(),
+        nodes: m.nodes,
+        az_mode: m.az_mode,
+    });
+    spec.ingress = vec![Ingress {
+        resource: "clients".to_owned(),
+        port: plan.port,
+        description: format!("Memcached clients to {name}"),
+    }];
+    spec.alarm_targets = (1..=m.nodes).map(|n| format!("{n:04}")).collect();
+    spec.alarms = node_alarms(plan, m.vcpu, false);
+}
+
+/// Member cache-cluster ids, known at generation time (aws-facts §4.1): `<id>-00N` with cluster mode
+/// disabled, `<id>-000S-00N` with it enabled.
+pub fn member_cluster_ids(id: &str, r: &Replicated) -> Vec<String> {
+    let per_shard = 1 + r.replicas_per_shard;
+    if r.cluster_mode {
+        (1..=r.shards)
+            .flat_map(|s| (1..=per_shard).map(move |n| format!("{id}-{s:04}-{n:03}")))
+            .collect()
+    } else {
+        (1..=per_shard).map(|n| format!("{id}-{n:03}")).collect()
+    }
+}
+
+/// The CPU alarm of one node (aws-facts §4.5, AWS-EC-MON; MemoryDB follows the same guidance).
+fn cpu_alarm(plan: &Plan, vcpu: u32) -> Alarm {
+    let a = &plan.alarms;
+    let memcached = plan.engine == Engine::Memcached;
+    // aws-facts §4.5 (AWS-EC-MON): Valkey/Redis run commands on one thread, so on nodes with 2 vCPUs
+    // or fewer watch CPUUtilization at the threshold divided by the cores; on larger nodes watch
+    // EngineCPUUtilization. Memcached is multi-threaded: CPUUtilization as is.
+    let (metric, threshold, what) = if memcached {
+        ("CPUUtilization", f64::from(a.cpu_percent), "host CPU")
+    } else if vcpu <= 2 {
+        (
+            "CPUUtilization",
+            f64::from(a.cpu_percent) / f64::from(vcpu),
+            "host CPU (threshold divided by the vCPU count)",
+        )
+    } else {
+        (
+            "EngineCPUUtilization",
+            f64::from(a.cpu_percent),
+            "the engine thread's CPU",
+        )
+    };
+    Alarm {
+        resource: "cpu",
+        suffix: "cpu",
+        metric,
+        statistic: "Average",
+        comparison: "GreaterThanThreshold",
+        threshold: plain(threshold),
+        period: 300,
+        evaluation_periods: 3,
+        datapoints_to_alarm: 3,
+        treat_missing_data: "missing",
+        description: if memcached {
+            format!(
+                "{metric} above {}% for 15 minutes: {what} is saturated and latency will grow. Scale up the node type or add nodes.",
+                plain(threshold)
+            )
+        } else {
+            format!(
+                "{metric} above {}% for 15 minutes: {what} is saturated and latency will grow. Find hot keys or expensive commands in the slow log; scale up the node type or add shards.",
+                plain(threshold)
+            )
+        },
+    }
+}
+
+/// Per-node alarms for ElastiCache node-based clusters (SPEC §6; thresholds per aws-facts §4.5).
+fn node_alarms(plan: &Plan, vcpu: u32, replicas: bool) -> Vec<Alarm> {
+    let a = &plan.alarms;
+    let memcached = plan.engine == Engine::Memcached;
+    let mut alarms = Vec::new();
+    alarms.push(cpu_alarm(plan, vcpu));
+    if !memcached {
+        alarms.push(Alarm {
+            resource: "memory",
+            suffix: "memory",
+            metric: "DatabaseMemoryUsagePercentage",
+            statistic: "Average",
+            comparison: "GreaterThanThreshold",
+            threshold: a.memory_percent.to_string(),
+            period: 300,
+            evaluation_periods: 2,
+            datapoints_to_alarm: 2,
+            treat_missing_data: "missing",
+            description: format!(
+                "Data memory above {}% for 10 minutes; at 100% the {} policy applies. Check key growth and TTLs; scale up or add shards before writes fail or keys are evicted.",
+                a.memory_percent,
+                plan.eviction.policy_name()
+            ),
+        });
+    }
+    let evicting_is_normal = matches!(plan.eviction, Eviction::Policy(p) if p.evicts_keys_without_ttl()) || memcached;
+    alarms.push(Alarm {
+        resource: "evictions",
+        suffix: "evictions",
+        metric: "Evictions",
+        statistic: "Sum",
+        comparison: "GreaterThanThreshold",
+        threshold: "0".to_owned(),
+        period: 300,
+        evaluation_periods: if evicting_is_normal { 3 } else { 1 },
+        datapoints_to_alarm: if evicting_is_normal { 3 } else { 1 },
+        treat_missing_data: "notBreaching",
+        description: if evicting_is_normal {
+            format!(
+                "Keys evicted for 15 minutes in a row: the cache is full and the hit rate will drop. Scale up or add {} if the misses hurt.",
+                if memcached { "nodes" } else { "shards" }
+            )
+        } else {
+            format!(
+                "Keys were evicted under {}: keys that must stay may be gone. Scale up or add shards now; check for keys written without a TTL.",
+                plan.eviction.policy_name()
+            )
+        },
+    });
+    alarms.push(Alarm {
+        resource: "connections",
+        suffix: "connections",
+        metric: "CurrConnections",
+        statistic: "Maximum",
+        comparison: "GreaterThanThreshold",
+        // ElastiCache's maxclients is 65,000 (aws-facts §3.3); warn at 80 % of it.
+        threshold: "52000".to_owned(),
+        period: 300,
+        evaluation_periods: 2,
+        datapoints_to_alarm: 2,
+        treat_missing_data: "missing",
+        description: "Connections above 52,000 (80% of maxclients 65,000): new clients will soon be refused. Look for connection leaks or missing pooling in the clients.".to_owned(),
+    });
+    if replicas {
+        alarms.push(Alarm {
+            resource: "replication_lag",
+            suffix: "replication-lag",
+            metric: "ReplicationLag",
+            statistic: "Maximum",
+            comparison: "GreaterThanThreshold",
+            threshold: "30".to_owned(),
+            period: 60,
+            evaluation_periods: 5,
+            datapoints_to_alarm: 5,
+            // Only replicas publish ReplicationLag; a primary's missing data is not a problem.
+            treat_missing_data: "notBreaching",
+            description: "A replica has lagged more than 30 seconds for 5 minutes: a failover now would lose those writes and reads from it are stale. Check write volume and network.".to_owned(),
+        });
+    }
+    alarms.push(Alarm {
+        resource: "swap",
+        suffix: "swap",
+        metric: "SwapUsage",
+        statistic: "Average",
+        comparison: "GreaterThanThreshold",
+        // aws-facts §4.1 (AWS-EC-MON): swap above 50 MB signals memory pressure.
+        threshold: "52428800".to_owned(),
+        period: 300,
+        evaluation_periods: 2,
+        datapoints_to_alarm: 2,
+        treat_missing_data: "missing",
+        description: "Swap above 50 MB for 10 minutes: the node is short of memory and latency suffers. Raise reserved memory or move to a larger node type.".to_owned(),
+    });
+    alarms
+}
+
+fn cost_rows(plan: &Plan) -> Vec<CostRow> {
+    PathId::ALL
+        .iter()
+        .map(|p| {
+            let c = plan.costs.get(*p);
+            let money = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), usd);
+            CostRow {
+                path: *p,
+                chosen: *p == plan.path,
+                summary: c.summary.clone(),
+                on_demand: money(c.on_demand_usd_per_month),
+                reserved: money(c.reserved_1y_usd_per_month),
+            }
+        })
+        .collect()
+}
+
+/// The four questions as a Mermaid flowchart, the taken path's node highlighted.
+fn mermaid(path: PathId) -> String {
+    let node = match path {
+        PathId::Memorydb => "MDB",
+        PathId::Serverless => "SLS",
+        PathId::Elasticache => "EC",
+        PathId::SelfHosted => "SH",
+    };
+    format!(
+        "flowchart TD\n  Q1{{Q1: must acknowledged writes survive a failover?}} -->|yes| MDB[MemoryDB]\n  Q1 -->|no| Q2{{Q2: bursty or intermittent traffic?}}\n  Q2 -->|yes, no guard fires| SLS[ElastiCache Serverless]\n  Q2 -->|steady, or a guard fires| Q3{{Q3: dedicated SRE capacity?}}\n  Q3 -->|no| EC[ElastiCache node-based]\n  Q3 -->|yes| Q4{{Q4: cost over operational burden?}}\n  Q4 -->|no, or G5 fires| EC\n  Q4 -->|yes| SH[Self-hosted Valkey on EC2]\n  classDef chosen fill:#2e7d32,color:#fff,stroke:#1b5e20,stroke-width:3px\n  class {node} chosen\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn replicated(shards: u32, replicas: u32) -> Replicated {
+        Replicated {
+            node_type: "cache.r7g.large".to_owned(),
+            memory_gib: 13.07,
+            vcpu: 2,
+            shards,
+            replicas_per_shard: replicas,
+            data_gib_per_shard: 7.84,
+            nodes: shards * (1 + replicas),
+            cluster_mode: shards > 1,
+            multi_az: replicas > 0,
+            needs_quota_increase: false,
+        }
+    }
+
+    #[test]
+    fn member_ids_follow_the_elasticache_naming() {
+        assert_eq!(
+            member_cluster_ids("orders", &replicated(1, 1)),
+            ["orders-001", "orders-002"]
+        );
+        assert_eq!(
+            member_cluster_ids("orders", &replicated(2, 1)),
+            [
+                "orders-0001-001",
+                "orders-0001-002",
+                "orders-0002-001",
+                "orders-0002-002"
+            ]
+        );
+    }
+
+    #[test]
+    fn parameter_group_names_have_no_dots() {
+        assert_eq!(
+            parameter_group_name("page-cache", "memcached1.6", false),
+            "page-cache-memcached1-6"
+        );
+        assert_eq!(
+            parameter_group_name("orders", "valkey8", true),
+            "orders-valkey8-cluster"
+        );
+        assert_eq!(
+            parameter_group_name("ledger", "memorydb_redis7", false),
+            "ledger-memorydb-redis7"
+        );
+    }
+}

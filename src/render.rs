@@ -1,0 +1,360 @@
+//! Rendering: a [`ModuleSpec`] through the Tera templates into the files of one module.
+//!
+//! Input: the spec and a [`Templates`] set (embedded in the binary; `--templates DIR` replaces any
+//! of them). Output: a [`Module`]: every file rendered, headed "DO NOT EDIT", and every `.tf`
+//! parsed and put in `terraform fmt` form by [`crate::hcl`] — a template bug is an error here and
+//! never a file on disk. Must not: touch the disk (`cli` reads override templates, `emit` writes).
+
+use std::collections::BTreeMap;
+use std::error::Error as _;
+use std::fmt::Write as _;
+
+use crate::hcl;
+use crate::module::ModuleSpec;
+use crate::names::{Engine, PathId};
+
+/// Every template, embedded: one const table is the single list (a test checks `templates/`
+/// holds nothing else).
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("macros.tera", include_str!("../templates/macros.tera")),
+    (
+        "common/README.md.tera",
+        include_str!("../templates/common/README.md.tera"),
+    ),
+    (
+        "common/providers.tf.tera",
+        include_str!("../templates/common/providers.tf.tera"),
+    ),
+    (
+        "common/security.tf.tera",
+        include_str!("../templates/common/security.tf.tera"),
+    ),
+    (
+        "common/terraform.tfvars.example.tera",
+        include_str!("../templates/common/terraform.tfvars.example.tera"),
+    ),
+    (
+        "common/variables.tf.tera",
+        include_str!("../templates/common/variables.tf.tera"),
+    ),
+    (
+        "common/versions.tf.tera",
+        include_str!("../templates/common/versions.tf.tera"),
+    ),
+    (
+        "elasticache/alarms.tf.tera",
+        include_str!("../templates/elasticache/alarms.tf.tera"),
+    ),
+    (
+        "elasticache/logs.tf.tera",
+        include_str!("../templates/elasticache/logs.tf.tera"),
+    ),
+    (
+        "elasticache/main.tf.tera",
+        include_str!("../templates/elasticache/main.tf.tera"),
+    ),
+    (
+        "elasticache/network.tf.tera",
+        include_str!("../templates/elasticache/network.tf.tera"),
+    ),
+    (
+        "elasticache/outputs.tf.tera",
+        include_str!("../templates/elasticache/outputs.tf.tera"),
+    ),
+    (
+        "elasticache/parameters.tf.tera",
+        include_str!("../templates/elasticache/parameters.tf.tera"),
+    ),
+];
+
+/// The generated files of one workload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Module {
+    /// The workload name: the module's directory.
+    pub name: String,
+    /// File name -> content, in name order.
+    pub files: BTreeMap<String, String>,
+}
+
+/// Why a module could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// A template failed to parse or render (Tera keeps the cause in `source()`: printed whole).
+    #[error("template {template}: {chain}")]
+    Template {
+        /// The template.
+        template: String,
+        /// The error and its causes.
+        chain: String,
+    },
+    /// A rendered `.tf` file is not valid HCL, or formatting would change it.
+    #[error("{template} rendered invalid Terraform: {source}")]
+    Hcl {
+        /// The template.
+        template: String,
+        /// What the parser said.
+        source: hcl::HclError,
+    },
+    /// The path has no templates yet.
+    #[error(
+        "generating the {0} path is not available yet: `rediform decide` works for it; generate supports elasticache"
+    )]
+    Unsupported(PathId),
+}
+
+/// A template set: the embedded templates with any overrides put in their place.
+pub struct Templates {
+    tera: tera::Tera,
+}
+
+fn chain(e: &tera::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+impl Templates {
+    /// The templates built into the binary.
+    pub fn embedded() -> Result<Templates, RenderError> {
+        Templates::with_overrides(&[])
+    }
+
+    /// The embedded templates with some replaced (`--templates DIR`): names are relative to
+    /// `templates/` (`elasticache/main.tf.tera`); an unknown name is an error, not ignored.
+    pub fn with_overrides(overrides: &[(String, String)]) -> Result<Templates, RenderError> {
+        let mut sources: BTreeMap<&str, &str> = TEMPLATES.iter().copied().collect();
+        for (name, text) in overrides {
+            if !sources.contains_key(name.as_str()) {
+                let known: Vec<&str> = sources.keys().copied().collect();
+                return Err(RenderError::Template {
+                    template: name.clone(),
+                    chain: format!("not a rediform template; the templates are: {}", known.join(", ")),
+                });
+            }
+            sources.insert(name, text);
+        }
+        let mut tera = tera::Tera::default();
+        tera.autoescape_on(vec![]);
+        tera.add_raw_templates(sources.into_iter().collect::<Vec<_>>())
+            .map_err(|e| RenderError::Template {
+                template: "templates".to_owned(),
+                chain: chain(&e),
+            })?;
+        Ok(Templates { tera })
+    }
+}
+
+/// Output file -> template, for a module of this spec.
+fn layout(spec: &ModuleSpec) -> Result<Vec<(&'static str, &'static str)>, RenderError> {
+    let mut files = vec![("versions.tf", "common/versions.tf.tera")];
+    if !spec.as_module {
+        files.push(("providers.tf", "common/providers.tf.tera"));
+    }
+    files.extend([
+        ("variables.tf", "common/variables.tf.tera"),
+        ("security.tf", "common/security.tf.tera"),
+        ("terraform.tfvars.example", "common/terraform.tfvars.example.tera"),
+    ]);
+    match spec.path {
+        PathId::Elasticache => {
+            files.extend([
+                ("main.tf", "elasticache/main.tf.tera"),
+                ("network.tf", "elasticache/network.tf.tera"),
+                ("parameters.tf", "elasticache/parameters.tf.tera"),
+                ("outputs.tf", "elasticache/outputs.tf.tera"),
+            ]);
+            if spec.engine != Engine::Memcached {
+                files.push(("logs.tf", "elasticache/logs.tf.tera"));
+            }
+            if spec.alarms_enabled {
+                files.push(("alarms.tf", "elasticache/alarms.tf.tera"));
+            }
+        }
+        PathId::Serverless | PathId::Memorydb | PathId::SelfHosted => return Err(RenderError::Unsupported(spec.path)),
+    }
+    Ok(files)
+}
+
+/// The header every generated file starts with (SPEC §6).
+pub fn header(file_name: &str, source_file: &str) -> String {
+    if std::path::Path::new(file_name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("md"))
+    {
+        format!("<!-- Code generated by rediform from {source_file}. DO NOT EDIT. -->\n\n")
+    } else {
+        format!("# Code generated by rediform from {source_file}. DO NOT EDIT.\n\n")
+    }
+}
+
+/// The marker that tells a generated file from a hand-written one.
+pub const GENERATED_MARK: &str = "Code generated by rediform from ";
+
+/// Renders every file of the module.
+pub fn render(spec: &ModuleSpec, templates: &Templates) -> Result<Module, RenderError> {
+    let mut context = tera::Context::from_serialize(spec).map_err(|e| RenderError::Template {
+        template: "context".to_owned(),
+        chain: chain(&e),
+    })?;
+    let mut files = BTreeMap::new();
+    for (file, template) in layout(spec)? {
+        let text = render_one(templates, template, &context)?;
+        let text = format!("{}{}", header(file, &spec.source_file), text.trim_start_matches('\n'));
+        let text = hcl::canonicalize(file, &text).map_err(|source| RenderError::Hcl {
+            template: template.to_owned(),
+            source,
+        })?;
+        files.insert(file.to_owned(), text);
+    }
+    let tf_docs = tf_docs(&files);
+    context.insert("tf_docs", &tf_docs);
+    let readme = render_one(templates, "common/README.md.tera", &context)?;
+    let mut readme = format!("{}{}", header("README.md", &spec.source_file), readme.trim_end());
+    readme.push('\n');
+    files.insert("README.md".to_owned(), readme);
+    Ok(Module {
+        name: spec.name.clone(),
+        files,
+    })
+}
+
+fn render_one(templates: &Templates, template: &str, context: &tera::Context) -> Result<String, RenderError> {
+    templates
+        .tera
+        .render(template, context)
+        .map_err(|e| RenderError::Template {
+            template: template.to_owned(),
+            chain: chain(&e),
+        })
+}
+
+/// The Requirements, Inputs and Outputs tables between the terraform-docs markers, read back from
+/// the rendered files (as terraform-docs reads them), so the README and the code cannot disagree.
+fn tf_docs(files: &BTreeMap<String, String>) -> String {
+    let body = |name: &str| files.get(name).and_then(|t| hcl_edit::parser::parse_body(t).ok());
+    let esc = |s: &str| s.replace('_', "\\_").replace('|', "\\|");
+    let string_of = |block: &hcl_edit::structure::Block, key: &str| {
+        block.body.get_attribute(key).map(|a| {
+            a.value
+                .as_str()
+                .map_or_else(|| a.value.to_string().trim().to_owned(), str::to_owned)
+        })
+    };
+    let mut out = String::from("<!-- BEGIN_TF_DOCS -->\n## Requirements\n\n| Name | Version |\n|------|---------|\n");
+    if let Some(versions) = body("versions.tf") {
+        for terraform in versions.get_blocks("terraform") {
+            if let Some(v) = string_of(terraform, "required_version") {
+                writeln!(
+                    out,
+                    "| <a name=\"requirement_terraform\"></a> [terraform](#requirement\\_terraform) | {v} |"
+                )
+                .expect("writing to a String cannot fail");
+            }
+            for providers in terraform.body.get_blocks("required_providers") {
+                for attr in providers.body.attributes() {
+                    let name = attr.key.as_str();
+                    let version = attr.value.as_object().and_then(|o| {
+                        o.iter()
+                            .find(|(k, _)| k.as_ident().is_some_and(|i| i.as_str() == "version"))
+                            .and_then(|(_, v)| v.expr().as_str().map(str::to_owned))
+                    });
+                    writeln!(
+                        out,
+                        "| <a name=\"requirement_{name}\"></a> [{}](#requirement\\_{}) | {} |",
+                        esc(name),
+                        esc(name),
+                        version.unwrap_or_default()
+                    )
+                    .expect("writing to a String cannot fail");
+                }
+            }
+        }
+    }
+    out.push_str("\n## Inputs\n\n| Name | Description | Type | Default | Required |\n|------|-------------|------|---------|:--------:|\n");
+    if let Some(vars) = body("variables.tf") {
+        for v in vars.get_blocks("variable") {
+            let Some(name) = v.labels.first().map(hcl_edit::structure::BlockLabel::as_str) else {
+                continue;
+            };
+            let description = string_of(v, "description").unwrap_or_default();
+            let ty = v
+                .body
+                .get_attribute("type")
+                .map_or_else(|| "any".to_owned(), |a| a.value.to_string().trim().to_owned());
+            let default = v
+                .body
+                .get_attribute("default")
+                .map(|a| a.value.to_string().trim().to_owned());
+            let (default, required) = match default {
+                Some(d) => (format!("`{d}`"), "no"),
+                None => ("n/a".to_owned(), "yes"),
+            };
+            writeln!(
+                out,
+                "| <a name=\"input_{name}\"></a> [{}](#input\\_{}) | {} | `{ty}` | {default} | {required} |",
+                esc(name),
+                esc(name),
+                description.replace('|', "\\|")
+            )
+            .expect("writing to a String cannot fail");
+        }
+    }
+    out.push_str("\n## Outputs\n\n| Name | Description |\n|------|-------------|\n");
+    if let Some(outputs) = body("outputs.tf") {
+        for o in outputs.get_blocks("output") {
+            let Some(name) = o.labels.first().map(hcl_edit::structure::BlockLabel::as_str) else {
+                continue;
+            };
+            let description = string_of(o, "description").unwrap_or_default();
+            writeln!(
+                out,
+                "| <a name=\"output_{name}\"></a> [{}](#output\\_{}) | {} |",
+                esc(name),
+                esc(name),
+                description.replace('|', "\\|")
+            )
+            .expect("writing to a String cannot fail");
+        }
+    }
+    out.push_str("<!-- END_TF_DOCS -->");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_in_templates_is_in_the_table_and_back() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut on_disk = Vec::new();
+        for dir in std::fs::read_dir(&root).unwrap() {
+            let dir = dir.unwrap().path();
+            if dir.is_dir() {
+                for f in std::fs::read_dir(&dir).unwrap() {
+                    let f = f.unwrap().path();
+                    on_disk.push(f.strip_prefix(&root).unwrap().display().to_string());
+                }
+            } else {
+                on_disk.push(dir.strip_prefix(&root).unwrap().display().to_string());
+            }
+        }
+        on_disk.sort();
+        let mut table: Vec<String> = TEMPLATES.iter().map(|(n, _)| (*n).to_owned()).collect();
+        table.sort();
+        assert_eq!(on_disk, table);
+    }
+
+    #[test]
+    fn an_unknown_override_is_refused() {
+        let err = Templates::with_overrides(&[("elasticache/mian.tf.tera".to_owned(), String::new())])
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("not a rediform template"), "{err}");
+    }
+}
