@@ -10,7 +10,7 @@ use crate::decide::{Eviction, Step};
 use crate::names::{Engine, Environment, Named, PathId};
 use crate::plan::{Plan, Topology};
 use crate::report;
-use crate::size::Replicated;
+use crate::size::{Replicated, ServerlessLimits};
 use crate::units::{plain, usd};
 
 /// Everything the templates of one module see.
@@ -50,6 +50,10 @@ pub struct ModuleSpec {
     pub replication_group: Option<ReplicationGroup>,
     /// The Memcached cluster (ElastiCache Memcached).
     pub memcached: Option<MemcachedCluster>,
+    /// The serverless cache (ElastiCache Serverless).
+    pub serverless: Option<ServerlessCache>,
+    /// The MemoryDB cluster.
+    pub memorydb: Option<MemorydbCluster>,
     /// RBAC users and the secret holding the application password.
     pub auth: Option<Auth>,
     /// Log groups for slow-log and engine-log.
@@ -133,6 +137,35 @@ pub struct MemcachedCluster {
     pub az_mode: &'static str,
 }
 
+/// An ElastiCache Serverless cache: its usage limits and snapshots.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerlessCache {
+    /// `major_engine_version`: `8` for Valkey 8.x, `7` for Redis OSS 7.x, `1.6` for Memcached.
+    pub major_engine_version: String,
+    /// `cache_usage_limits.data_storage.maximum`, GB.
+    pub max_storage_gb: u64,
+    /// `cache_usage_limits.ecpu_per_second.maximum`.
+    pub max_ecpu_per_second: u64,
+    /// Daily snapshots exist for Valkey and Redis OSS, not Memcached (aws-facts §1.2).
+    pub snapshots: bool,
+    /// `daily_snapshot_time`, `HH:MM` UTC: the start of `backup.window`.
+    pub daily_snapshot_time: String,
+}
+
+/// A MemoryDB cluster's shape.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemorydbCluster {
+    /// `db.r7g.large` …
+    pub node_type: String,
+    /// `num_shards`.
+    pub shards: u32,
+    /// `num_replicas_per_shard` (at least 1: a shard without a replica stops taking writes when
+    /// its primary fails, aws-facts §6).
+    pub replicas_per_shard: u32,
+    /// A final snapshot is taken on destroy (prod).
+    pub final_snapshot: bool,
+}
+
 /// RBAC: an application user, a disabled default user, the user group, the secret.
 #[derive(Debug, Clone, Serialize)]
 pub struct Auth {
@@ -144,6 +177,8 @@ pub struct Auth {
     pub user_group_id: String,
     /// The Secrets Manager secret name.
     pub secret_name: String,
+    /// The Terraform resource type of the application user (`aws_elasticache_user`, `aws_memorydb_user`).
+    pub user_resource: &'static str,
 }
 
 /// A CloudWatch log group for one log type.
@@ -261,6 +296,8 @@ pub fn spec(plan: &Plan, source_file: &str, as_module: bool) -> ModuleSpec {
         parameter_group: None,
         replication_group: None,
         memcached: None,
+        serverless: None,
+        memorydb: None,
         auth: None,
         log_groups: Vec::new(),
         ingress: Vec::new(),
@@ -285,7 +322,23 @@ pub fn spec(plan: &Plan, source_file: &str, as_module: bool) -> ModuleSpec {
     match &plan.topology {
         Topology::ReplicationGroup(r) => elasticache_replication_group(plan, r, &mut spec),
         Topology::MemcachedCluster(m) => elasticache_memcached(plan, m, &mut spec),
-        Topology::Serverless(_) | Topology::MemorydbCluster(_) | Topology::Ec2Sentinel(_) => {}
+        Topology::Serverless(l) => serverless(plan, l, &mut spec),
+        Topology::MemorydbCluster(r) => memorydb(plan, r, &mut spec),
+        Topology::Ec2Sentinel(_) => {}
+    }
+    if spec.auth.is_some() {
+        let users = if plan.path == PathId::Memorydb {
+            "MemoryDB user"
+        } else {
+            "ElastiCache RBAC"
+        };
+        spec.checkov_skips.push(CheckovSkip {
+            address: "aws_secretsmanager_secret.app",
+            id: "CKV2_AWS_57",
+            reason: format!(
+                "{users} passwords cannot be rotated by a Secrets Manager rotation function here; rotate with terraform apply -replace=random_password.app (see README)"
+            ),
+        });
     }
     spec
 }
@@ -294,7 +347,7 @@ fn eviction_note(e: Eviction) -> String {
     match e {
         Eviction::Policy(p) => format!("`maxmemory-policy = {p}`, set in the module's parameter group"),
         Eviction::ServerlessFixed => {
-            "`volatile-lru`, fixed: serverless caches have no parameter group, so only keys with a TTL are evicted"
+            "`volatile-lru`, fixed: serverless caches have no parameter group, so only keys with a TTL are evicted; keys without a TTL stay until deleted, and once they fill the storage limit writes fail: give cache keys a TTL"
                 .to_owned()
         }
         Eviction::MemcachedLru => "least-recently-used, built into Memcached (no policy to set)".to_owned(),
@@ -346,12 +399,7 @@ fn elasticache_replication_group(plan: &Plan, r: &Replicated, spec: &mut ModuleS
         automatic_failover: r.multi_az || r.cluster_mode,
         final_snapshot: plan.environment == Environment::Prod,
     });
-    spec.auth = Some(Auth {
-        app_user_id: format!("{name}-app"),
-        default_user_id: format!("{name}-default"),
-        user_group_id: name.clone(),
-        secret_name: format!("{name}/app-user"),
-    });
+    spec.auth = Some(auth(name, "aws_elasticache_user"));
     spec.log_groups = ["slow-log", "engine-log"]
         .into_iter()
         .map(|log_type| LogGroup {
@@ -381,6 +429,233 @@ fn elasticache_replication_group(plan: &Plan, r: &Replicated, spec: &mut ModuleS
             ),
         });
     }
+}
+
+/// The RBAC names of a workload: an application user, a replacement default user, the group
+/// (MemoryDB: the ACL).
+fn auth(name: &str, user_resource: &'static str) -> Auth {
+    Auth {
+        app_user_id: format!("{name}-app"),
+        default_user_id: format!("{name}-default"),
+        user_group_id: name.to_owned(),
+        secret_name: format!("{name}/app-user"),
+        user_resource,
+    }
+}
+
+fn memorydb(plan: &Plan, r: &Replicated, spec: &mut ModuleSpec) {
+    let name = &plan.name;
+    spec.parameter_group = Some(ParameterGroup {
+        name: parameter_group_name(name, &plan.parameter_group_family, false),
+        family: plan.parameter_group_family.clone(),
+        // aws-facts §3.4: MemoryDB's default policy is believed to be noeviction [U]: set it.
+        parameters: vec![Parameter {
+            name: "maxmemory-policy",
+            value: plan.eviction.policy_name().to_owned(),
+        }],
+    });
+    spec.memorydb = Some(MemorydbCluster {
+        node_type: r.node_type.clone(),
+        shards: r.shards,
+        replicas_per_shard: r.replicas_per_shard,
+        final_snapshot: plan.environment == Environment::Prod,
+    });
+    spec.auth = Some(auth(name, "aws_memorydb_user"));
+    spec.ingress = vec![Ingress {
+        resource: "clients".to_owned(),
+        port: plan.port,
+        description: format!("{} clients to {name}", plan.engine.display_name()),
+    }];
+    spec.alarm_targets = memorydb_node_names(name, r);
+    spec.alarms = memorydb_alarms(plan, r);
+}
+
+/// MemoryDB node names, known at generation time: `<cluster>-<shard 0001>-<node 001>` (aws-facts §4.3).
+pub fn memorydb_node_names(cluster: &str, r: &Replicated) -> Vec<String> {
+    (1..=r.shards)
+        .flat_map(|s| (1..=1 + r.replicas_per_shard).map(move |n| format!("{cluster}-{s:04}-{n:03}")))
+        .collect()
+}
+
+/// Per-node MemoryDB alarms on `ClusterName` + `NodeName` (SPEC §6, aws-facts §4.3).
+fn memorydb_alarms(plan: &Plan, r: &Replicated) -> Vec<Alarm> {
+    let a = &plan.alarms;
+    vec![
+        cpu_alarm(plan, r.vcpu),
+        Alarm {
+            resource: "memory",
+            suffix: "memory",
+            metric: "DatabaseMemoryUsagePercentage",
+            statistic: "Average",
+            comparison: "GreaterThanThreshold",
+            threshold: a.memory_percent.to_string(),
+            period: 300,
+            evaluation_periods: 2,
+            datapoints_to_alarm: 2,
+            treat_missing_data: "missing",
+            description: format!(
+                "Data memory above {}% for 10 minutes; at 100% the {} policy applies and writes fail. Add shards or move to a larger node type before then.",
+                a.memory_percent,
+                plan.eviction.policy_name()
+            ),
+        },
+        Alarm {
+            resource: "replication_lag",
+            suffix: "replication-lag",
+            metric: "ReplicationLag",
+            statistic: "Maximum",
+            comparison: "GreaterThanThreshold",
+            threshold: "30".to_owned(),
+            period: 60,
+            evaluation_periods: 5,
+            datapoints_to_alarm: 5,
+            // Only replicas publish ReplicationLag; a primary's missing data is not a problem.
+            treat_missing_data: "notBreaching",
+            description: "A replica has lagged more than 30 seconds for 5 minutes: reads from it are stale and a failover waits for it to catch up. Check write volume and network.".to_owned(),
+        },
+        Alarm {
+            resource: "write_latency",
+            suffix: "write-latency",
+            metric: "SuccessfulWriteRequestLatency",
+            statistic: "Average",
+            comparison: "GreaterThanThreshold",
+            // rediform's threshold (AWS publishes none): 10 ms. A write is acknowledged only once
+            // the Multi-AZ transaction log has it, so single cross-AZ blips are normal; alarm only
+            // when 3 five-minute averages in a row are high (a rolling 15-minute window).
+            threshold: "10000".to_owned(),
+            period: 300,
+            evaluation_periods: 3,
+            datapoints_to_alarm: 3,
+            // Replicas take no writes and publish no write latency.
+            treat_missing_data: "notBreaching",
+            description: "Average write latency above 10 ms (10,000 microseconds) for 15 minutes, not a passing cross-AZ blip. Look for large values, big multi-key writes or a saturated primary (see the CPU alarm).".to_owned(),
+        },
+    ]
+}
+
+fn serverless(plan: &Plan, l: &ServerlessLimits, spec: &mut ModuleSpec) {
+    let name = &plan.name;
+    let memcached = plan.engine == Engine::Memcached;
+    // aws-facts §1.2: `major_engine_version` is the major for Valkey and Redis OSS ("8", "7") and
+    // "1.6" for Memcached.
+    let major_engine_version = if memcached {
+        plan.engine_version.to_string()
+    } else {
+        plan.engine_version.major.to_string()
+    };
+    spec.serverless = Some(ServerlessCache {
+        major_engine_version,
+        max_storage_gb: l.data_storage_gb,
+        max_ecpu_per_second: l.ecpu_per_second,
+        snapshots: !memcached,
+        daily_snapshot_time: plan.backup.window.split('-').next().unwrap_or_default().to_owned(),
+    });
+    let engine = plan.engine.display_name();
+    spec.ingress = if memcached {
+        vec![Ingress {
+            resource: "clients".to_owned(),
+            port: plan.port,
+            description: format!("{engine} clients to {name}"),
+        }]
+    } else {
+        // aws-facts §3.3, §6 (AWS-EC-SLS-CFG): 6379 reads and writes, 6380 reads with READONLY.
+        vec![
+            Ingress {
+                resource: "clients".to_owned(),
+                port: 6379,
+                description: format!("{engine} clients to {name} (reads and writes)"),
+            },
+            Ingress {
+                resource: "readers".to_owned(),
+                port: 6380,
+                description: format!("{engine} clients to {name} (reader endpoint)"),
+            },
+        ]
+    };
+    if !memcached {
+        spec.auth = Some(auth(name, "aws_elasticache_user"));
+    }
+    spec.alarm_targets = vec![name.clone()];
+    spec.alarms = serverless_alarms(plan, l);
+}
+
+/// Alarms of a serverless cache, on the `clusterId` dimension (aws-facts §4.2, §4.5).
+fn serverless_alarms(plan: &Plan, l: &ServerlessLimits) -> Vec<Alarm> {
+    let a = &plan.alarms;
+    // The storage limit is in GB and the metric in bytes (aws-facts §5): taken as 10^9 bytes per
+    // GB, the smaller reading, so the alarm fires early rather than late.
+    let storage_bytes = l.data_storage_gb as f64 * 1e9 * f64::from(a.memory_percent) / 100.0;
+    // ElastiCacheProcessingUnits is a count per period; the limit is a rate (aws-facts §4.5):
+    // compare the one-minute sum with the limit times 60 seconds.
+    let period = 60;
+    let ecpu_per_period = l.ecpu_per_second as f64 * f64::from(period) * f64::from(a.cpu_percent) / 100.0;
+    let latency = |resource, suffix, metric, what: &str| {
+        Alarm {
+        resource,
+        suffix,
+        metric,
+        statistic: "Average",
+        comparison: "GreaterThanThreshold",
+        // rediform's threshold, not an AWS figure: AWS publishes none for serverless.
+        threshold: "1000".to_owned(),
+        period: 300,
+        evaluation_periods: 3,
+        datapoints_to_alarm: 3,
+        treat_missing_data: "notBreaching",
+        description: format!(
+            "Average {what} latency above 1 ms (1,000 microseconds) for 15 minutes. Look for large values or expensive commands, and for ThrottledCmds: the cache may be at its usage limits."
+        ),
+    }
+    };
+    vec![
+        Alarm {
+            resource: "storage",
+            suffix: "storage",
+            metric: "BytesUsedForCache",
+            statistic: "Maximum",
+            comparison: "GreaterThanThreshold",
+            threshold: plain(storage_bytes),
+            period: 300,
+            evaluation_periods: 2,
+            datapoints_to_alarm: 2,
+            treat_missing_data: "missing",
+            description: format!(
+                "Data above {}% of the {} GB storage limit for 10 minutes: at the limit the cache evicts keys with a TTL and then refuses writes. Raise cache_usage_limits.data_storage.maximum (data.size_gb in the workload file) or shorten TTLs.",
+                a.memory_percent, l.data_storage_gb
+            ),
+        },
+        Alarm {
+            resource: "ecpu",
+            suffix: "ecpu",
+            metric: "ElastiCacheProcessingUnits",
+            statistic: "Sum",
+            comparison: "GreaterThanThreshold",
+            threshold: plain(ecpu_per_period),
+            period,
+            evaluation_periods: 5,
+            datapoints_to_alarm: 5,
+            treat_missing_data: "notBreaching",
+            description: format!(
+                "ECPUs above {}% of the {} ECPU/s limit for 5 minutes (the metric is a count per minute: the threshold is the limit x 60 s). At the limit commands are throttled: raise cache_usage_limits.ecpu_per_second.maximum (traffic.peak_ops_per_sec in the workload file).",
+                a.cpu_percent, l.ecpu_per_second
+            ),
+        },
+        Alarm {
+            resource: "throttled",
+            suffix: "throttled",
+            metric: "ThrottledCmds",
+            statistic: "Sum",
+            comparison: "GreaterThanThreshold",
+            threshold: "0".to_owned(),
+            period: 60,
+            evaluation_periods: 5,
+            datapoints_to_alarm: 2,
+            treat_missing_data: "notBreaching",
+            description: "Commands were throttled in 2 of the last 5 minutes: the cache hit its ECPU limit or scaled too slowly for a burst. Raise the usage limits or smooth the traffic.".to_owned(),
+        },
+        latency("read_latency", "read-latency", "SuccessfulReadRequestLatency", "read"),
+        latency("write_latency", "write-latency", "SuccessfulWriteRequestLatency", "write"),
+    ]
 }
 
 fn elasticache_memcached(plan: &Plan, m: &crate::plan::MemcachedCluster, spec: &mut ModuleSpec) {
@@ -622,6 +897,19 @@ mod tests {
                 "orders-0001-002",
                 "orders-0002-001",
                 "orders-0002-002"
+            ]
+        );
+    }
+
+    #[test]
+    fn memorydb_node_names_follow_the_memorydb_naming() {
+        assert_eq!(
+            memorydb_node_names("ledger", &replicated(2, 1)),
+            [
+                "ledger-0001-001",
+                "ledger-0001-002",
+                "ledger-0002-001",
+                "ledger-0002-002"
             ]
         );
     }

@@ -65,6 +65,38 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "elasticache/parameters.tf.tera",
         include_str!("../templates/elasticache/parameters.tf.tera"),
     ),
+    (
+        "memorydb/alarms.tf.tera",
+        include_str!("../templates/memorydb/alarms.tf.tera"),
+    ),
+    (
+        "memorydb/main.tf.tera",
+        include_str!("../templates/memorydb/main.tf.tera"),
+    ),
+    (
+        "memorydb/network.tf.tera",
+        include_str!("../templates/memorydb/network.tf.tera"),
+    ),
+    (
+        "memorydb/outputs.tf.tera",
+        include_str!("../templates/memorydb/outputs.tf.tera"),
+    ),
+    (
+        "memorydb/parameters.tf.tera",
+        include_str!("../templates/memorydb/parameters.tf.tera"),
+    ),
+    (
+        "serverless/alarms.tf.tera",
+        include_str!("../templates/serverless/alarms.tf.tera"),
+    ),
+    (
+        "serverless/main.tf.tera",
+        include_str!("../templates/serverless/main.tf.tera"),
+    ),
+    (
+        "serverless/outputs.tf.tera",
+        include_str!("../templates/serverless/outputs.tf.tera"),
+    ),
 ];
 
 /// The generated files of one workload.
@@ -97,7 +129,7 @@ pub enum RenderError {
     },
     /// The path has no templates yet.
     #[error(
-        "generating the {0} path is not available yet: `rediform decide` works for it; generate supports elasticache"
+        "generating the {0} path is not available yet: `rediform decide` works for it; generate supports elasticache, serverless and memorydb"
     )]
     Unsupported(PathId),
 }
@@ -175,7 +207,27 @@ fn layout(spec: &ModuleSpec) -> Result<Vec<(&'static str, &'static str)>, Render
                 files.push(("alarms.tf", "elasticache/alarms.tf.tera"));
             }
         }
-        PathId::Serverless | PathId::Memorydb | PathId::SelfHosted => return Err(RenderError::Unsupported(spec.path)),
+        PathId::Serverless => {
+            files.extend([
+                ("main.tf", "serverless/main.tf.tera"),
+                ("outputs.tf", "serverless/outputs.tf.tera"),
+            ]);
+            if spec.alarms_enabled {
+                files.push(("alarms.tf", "serverless/alarms.tf.tera"));
+            }
+        }
+        PathId::Memorydb => {
+            files.extend([
+                ("main.tf", "memorydb/main.tf.tera"),
+                ("network.tf", "memorydb/network.tf.tera"),
+                ("parameters.tf", "memorydb/parameters.tf.tera"),
+                ("outputs.tf", "memorydb/outputs.tf.tera"),
+            ]);
+            if spec.alarms_enabled {
+                files.push(("alarms.tf", "memorydb/alarms.tf.tera"));
+            }
+        }
+        PathId::SelfHosted => return Err(RenderError::Unsupported(spec.path)),
     }
     Ok(files)
 }

@@ -260,7 +260,7 @@ fn templates_can_be_replaced_by_name_and_an_unknown_name_is_refused() {
         .1;
     fs::write(
         custom.join("network.tf.tera"),
-        format!("# House rule: subnets are shared.\n{original}"),
+        format!("{original}\n# House rule: subnets are shared.\n"),
     )
     .unwrap();
     let (code, _, err) = run(dir.path(), &["generate", "--templates", "house", "dev-cache.toml"]);
@@ -291,4 +291,46 @@ fn a_template_that_renders_invalid_hcl_never_reaches_the_disk() {
         "{err}"
     );
     assert!(!dir.path().join("generated").exists());
+}
+
+/// The ECPU limit is a rate and the metric a count per period (aws-facts §4.5, §5): the alarm
+/// compares the one-minute sum with the limit x 60 s; the storage limit is in GB, the metric in bytes.
+#[test]
+fn serverless_alarms_compare_like_with_like() {
+    let plan = support::plan(&[
+        "data.size_gb = 4",
+        "traffic.pattern = \"bursty\"",
+        "traffic.peak_ops_per_sec = 20000",
+    ]);
+    assert_eq!(plan.path, rediform::names::PathId::Serverless);
+    let spec = module::spec(&plan, "w.toml", false);
+    let limits = spec.serverless.as_ref().unwrap();
+    assert_eq!(limits.max_storage_gb, 5); // ceil(4 x 1.25)
+    assert_eq!(limits.max_ecpu_per_second, 30_000); // 20,000 x 1 KB x 1.5
+    let ecpu = spec
+        .alarms
+        .iter()
+        .find(|a| a.metric == "ElastiCacheProcessingUnits")
+        .unwrap();
+    assert_eq!((ecpu.statistic, ecpu.period), ("Sum", 60));
+    assert_eq!(ecpu.threshold, "1620000"); // 30,000 ECPU/s x 60 s x 90 %
+    let storage = spec.alarms.iter().find(|a| a.metric == "BytesUsedForCache").unwrap();
+    assert_eq!(storage.threshold, "4000000000"); // 5 GB x 10^9 x 80 %
+}
+
+/// MemoryDB alarms go per node on `ClusterName` + `NodeName`, with names known before apply.
+#[test]
+fn memorydb_alarms_name_every_node() {
+    let plan = support::plan(&["data.must_not_lose_writes = true", "data.size_gb = 5"]);
+    let spec = module::spec(&plan, "w.toml", false);
+    assert_eq!(spec.alarm_targets, ["baseline-0001-001", "baseline-0001-002"]);
+    let m = generate_plan(&plan);
+    let alarms = &m.files["alarms.tf"];
+    assert!(alarms.contains("namespace           = \"AWS/MemoryDB\""), "{alarms}");
+    assert!(alarms.contains("NodeName    = each.key"), "{alarms}");
+    assert!(!alarms.contains("member_clusters"));
+}
+
+fn generate_plan(plan: &rediform::Plan) -> Module {
+    render::render(&module::spec(plan, "w.toml", false), &Templates::embedded().unwrap()).unwrap()
 }
