@@ -310,9 +310,15 @@ fn modules(args: &GenerateArgs, out: &mut Output) -> (Vec<Module>, Outcome) {
     for file in &args.files {
         let result = plan_file(file, &catalog).and_then(|plan| {
             let spec = module::spec(&plan, &source_name(file), args.as_module);
-            render::render(&spec, &templates).map_err(|e| match e {
-                render::RenderError::Unsupported(_) => Error::Usage(format!("{}: {e}", display(file))),
-                other => Error::Usage(format!("{}: rediform bug, please report it: {other}", display(file))),
+            render::render(&spec, &templates).map_err(|e| {
+                Error::Usage(match &args.templates {
+                    Some(dir) => format!(
+                        "{}: {e} (templates from {} replace built-in ones: check those first)",
+                        display(file),
+                        dir.display()
+                    ),
+                    None => format!("{}: rediform bug, please report it: {e}", display(file)),
+                })
             })
         });
         match result {

@@ -10,7 +10,7 @@ use crate::decide::{Eviction, Step};
 use crate::names::{Engine, Environment, Named, PathId};
 use crate::plan::{Plan, Topology};
 use crate::report;
-use crate::size::{Replicated, ServerlessLimits};
+use crate::size::{Replicated, SelfHosted, ServerlessLimits};
 use crate::units::{plain, usd};
 
 /// Everything the templates of one module see.
@@ -54,12 +54,20 @@ pub struct ModuleSpec {
     pub serverless: Option<ServerlessCache>,
     /// The MemoryDB cluster.
     pub memorydb: Option<MemorydbCluster>,
+    /// Valkey with Sentinel on EC2.
+    pub self_hosted: Option<SelfHostedCluster>,
+    /// Subnets the module needs at least (3 AZs for Sentinel, 2 elsewhere).
+    pub min_subnets: u32,
+    /// `required_providers`.
+    pub providers: Vec<Provider>,
     /// RBAC users and the secret holding the application password.
     pub auth: Option<Auth>,
     /// Log groups for slow-log and engine-log.
     pub log_groups: Vec<LogGroup>,
     /// Ingress rules: one per port (and per client security group, via `for_each`).
     pub ingress: Vec<Ingress>,
+    /// Egress rules (managed paths need none: the service answers on the ingress connections).
+    pub egress: Vec<Egress>,
     /// Snapshot settings.
     pub backup: Backup,
     /// Whether alarms are generated.
@@ -81,6 +89,36 @@ pub struct ModuleSpec {
     /// README: the Mermaid flowchart with the taken path highlighted.
     pub mermaid: String,
 }
+
+/// A provider requirement.
+#[derive(Debug, Clone, Serialize)]
+pub struct Provider {
+    /// Local name.
+    pub name: &'static str,
+    /// Registry source.
+    pub source: &'static str,
+    /// Version constraint.
+    pub version: &'static str,
+}
+
+/// hashicorp/aws: only arguments valid in both 5.100 and 6.x are emitted (aws-facts §1.3).
+const AWS: Provider = Provider {
+    name: "aws",
+    source: "hashicorp/aws",
+    version: ">= 5.100, < 7.0",
+};
+/// hashicorp/random: `random_password` (3.x; `result` is the attribute read).
+const RANDOM: Provider = Provider {
+    name: "random",
+    source: "hashicorp/random",
+    version: ">= 3.5",
+};
+/// hashicorp/tls: the certificate authority of the self-hosted path.
+const TLS: Provider = Provider {
+    name: "tls",
+    source: "hashicorp/tls",
+    version: ">= 4.0",
+};
 
 /// A parameter group and its parameters.
 #[derive(Debug, Clone, Serialize)]
@@ -192,7 +230,7 @@ pub struct LogGroup {
     pub name: String,
 }
 
-/// An ingress rule.
+/// An ingress rule: from every client security group, or from the module's own group.
 #[derive(Debug, Clone, Serialize)]
 pub struct Ingress {
     /// Terraform resource name.
@@ -201,6 +239,76 @@ pub struct Ingress {
     pub port: u16,
     /// Description.
     pub description: String,
+    /// From the module's own security group (the nodes talking to each other).
+    pub from_self: bool,
+}
+
+impl Ingress {
+    /// A rule for every client security group in `allowed_security_group_ids`.
+    fn clients(resource: &str, port: u16, description: String) -> Ingress {
+        Ingress {
+            resource: resource.to_owned(),
+            port,
+            description,
+            from_self: false,
+        }
+    }
+}
+
+/// An egress rule: HTTPS to AWS APIs and package repositories, or a port of the module's own group.
+#[derive(Debug, Clone, Serialize)]
+pub struct Egress {
+    /// Terraform resource name.
+    pub resource: String,
+    /// Port.
+    pub port: u16,
+    /// Description.
+    pub description: String,
+    /// To the module's own security group; otherwise to any IPv4 address.
+    pub to_self: bool,
+}
+
+/// Self-hosted Valkey: three EC2 instances with Sentinel (SPEC §5, §6; issue #5).
+#[derive(Debug, Clone, Serialize)]
+pub struct SelfHostedCluster {
+    /// `r7g.xlarge` …
+    pub instance_type: String,
+    /// RAM of one instance, GiB.
+    pub memory_gib: f64,
+    /// The public SSM parameter that names the current Amazon Linux 2023 arm64 AMI.
+    pub ami_parameter: String,
+    /// Valkey `maxmemory` with its unit (`12288mb`: 1mb = 1024 x 1024 bytes in valkey.conf).
+    pub maxmemory: String,
+    /// `maxmemory` as a share of RAM, percent.
+    pub maxmemory_percent: u32,
+    /// Sentinel quorum.
+    pub quorum: u32,
+    /// Instance keys of the replicas (the primary is `1`), each the index of its subnet.
+    pub replicas: Vec<SelfHostedReplica>,
+    /// Root volume, GiB.
+    pub root_volume_gb: u32,
+    /// Data volume for RDB files, GiB.
+    pub data_volume_gb: u32,
+    /// Sentinel `down-after-milliseconds`.
+    pub down_after_ms: u32,
+    /// Sentinel `failover-timeout`, milliseconds.
+    pub failover_timeout_ms: u32,
+    /// Hourly RDB upload to S3 (off when `backup.retention_days = 0`).
+    pub backups: bool,
+    /// Days a backup object is kept in S3.
+    pub backup_expiry_days: u32,
+    /// `bucket_prefix` of the backup bucket: at most 37 characters (the provider's limit), so the
+    /// workload name is cut to 30 and `-rdb-` added.
+    pub backup_bucket_prefix: String,
+}
+
+/// One replica instance.
+#[derive(Debug, Clone, Serialize)]
+pub struct SelfHostedReplica {
+    /// `for_each` key (`2`, `3`).
+    pub key: String,
+    /// Index into `var.subnet_ids`.
+    pub subnet_index: u32,
 }
 
 /// Snapshot settings.
@@ -221,6 +329,10 @@ pub struct Alarm {
     pub resource: &'static str,
     /// Suffix of the alarm name (`engine-cpu`).
     pub suffix: &'static str,
+    /// CloudWatch namespace (`AWS/ElastiCache`, `AWS/MemoryDB`, `AWS/EC2`, `CWAgent`).
+    pub namespace: &'static str,
+    /// Also run the EC2 recover action (`StatusCheckFailed_System` only, aws-facts §4.4).
+    pub recover: bool,
     /// Metric name.
     pub metric: &'static str,
     /// Statistic.
@@ -292,15 +404,19 @@ pub fn spec(plan: &Plan, source_file: &str, as_module: bool) -> ModuleSpec {
         port: plan.port,
         as_module,
         eviction: plan.eviction.policy_name(),
-        eviction_note: eviction_note(plan.eviction),
+        eviction_note: eviction_note(plan.eviction, plan.path),
         parameter_group: None,
         replication_group: None,
         memcached: None,
         serverless: None,
         memorydb: None,
+        self_hosted: None,
+        min_subnets: 2,
+        providers: vec![AWS, RANDOM],
         auth: None,
         log_groups: Vec::new(),
         ingress: Vec::new(),
+        egress: Vec::new(),
         backup: Backup {
             retention_days: plan.backup.retention_days,
             window: plan.backup.window.clone(),
@@ -324,7 +440,7 @@ pub fn spec(plan: &Plan, source_file: &str, as_module: bool) -> ModuleSpec {
         Topology::MemcachedCluster(m) => elasticache_memcached(plan, m, &mut spec),
         Topology::Serverless(l) => serverless(plan, l, &mut spec),
         Topology::MemorydbCluster(r) => memorydb(plan, r, &mut spec),
-        Topology::Ec2Sentinel(_) => {}
+        Topology::Ec2Sentinel(h) => self_hosted(plan, h, &mut spec),
     }
     if spec.auth.is_some() {
         let users = if plan.path == PathId::Memorydb {
@@ -343,9 +459,15 @@ pub fn spec(plan: &Plan, source_file: &str, as_module: bool) -> ModuleSpec {
     spec
 }
 
-fn eviction_note(e: Eviction) -> String {
+fn eviction_note(e: Eviction, path: PathId) -> String {
     match e {
-        Eviction::Policy(p) => format!("`maxmemory-policy = {p}`, set in the module's parameter group"),
+        Eviction::Policy(p) => {
+            let where_ = match path {
+                PathId::SelfHosted => "written into valkey.conf by the boot script",
+                PathId::Elasticache | PathId::Memorydb | PathId::Serverless => "set in the module's parameter group",
+            };
+            format!("`maxmemory-policy = {p}`, {where_}")
+        }
         Eviction::ServerlessFixed => {
             "`volatile-lru`, fixed: serverless caches have no parameter group, so only keys with a TTL are evicted; keys without a TTL stay until deleted, and once they fill the storage limit writes fail: give cache keys a TTL"
                 .to_owned()
@@ -412,11 +534,11 @@ fn elasticache_replication_group(plan: &Plan, r: &Replicated, spec: &mut ModuleS
             name: format!("/aws/elasticache/{name}/{log_type}"),
         })
         .collect();
-    spec.ingress = vec![Ingress {
-        resource: "clients".to_owned(),
-        port: plan.port,
-        description: format!("{} clients to {}", plan.engine.display_name(), name),
-    }];
+    spec.ingress = vec![Ingress::clients(
+        "clients",
+        plan.port,
+        format!("{} clients to {}", plan.engine.display_name(), name),
+    )];
     spec.alarm_targets = member_cluster_ids(name, r);
     spec.alarms = node_alarms(plan, r.vcpu, r.replicas_per_shard > 0);
     if !r.multi_az {
@@ -429,6 +551,195 @@ fn elasticache_replication_group(plan: &Plan, r: &Replicated, spec: &mut ModuleS
             ),
         });
     }
+}
+
+fn self_hosted(plan: &Plan, h: &SelfHosted, spec: &mut ModuleSpec) {
+    let name = &plan.name;
+    let s = &plan.self_hosting;
+    spec.min_subnets = h.nodes;
+    spec.providers.push(TLS);
+    spec.self_hosted = Some(SelfHostedCluster {
+        instance_type: h.instance_type.clone(),
+        memory_gib: h.memory_gib,
+        ami_parameter: s.ami_parameter.clone(),
+        maxmemory: format!("{}mb", h.maxmemory_mb),
+        maxmemory_percent: s.maxmemory_percent,
+        quorum: h.sentinel_quorum,
+        replicas: (2..=h.nodes)
+            .map(|n| SelfHostedReplica {
+                key: n.to_string(),
+                subnet_index: n - 1,
+            })
+            .collect(),
+        root_volume_gb: h.root_volume_gb,
+        data_volume_gb: h.data_volume_gb,
+        down_after_ms: s.down_after_ms,
+        failover_timeout_ms: s.failover_timeout_ms,
+        backups: plan.backup.retention_days > 0,
+        backup_expiry_days: plan.backup.retention_days.max(1),
+        backup_bucket_prefix: format!(
+            "{}-rdb-",
+            name.chars().take(30).collect::<String>().trim_end_matches('-')
+        ),
+    });
+    let port = plan.port;
+    spec.ingress = vec![
+        Ingress::clients("clients", port, format!("Valkey clients to {name} (TLS)")),
+        Ingress::clients(
+            "sentinel_clients",
+            26379,
+            format!("Sentinel clients of {name}: ask which node is primary"),
+        ),
+        Ingress {
+            resource: "replication".to_owned(),
+            port,
+            description: format!("Replication between the {name} nodes"),
+            from_self: true,
+        },
+        Ingress {
+            resource: "sentinel_peers".to_owned(),
+            port: 26379,
+            description: format!("Sentinels of {name} talking to each other"),
+            from_self: true,
+        },
+    ];
+    spec.egress = vec![
+        Egress {
+            resource: "https".to_owned(),
+            port: 443,
+            description:
+                "HTTPS to AWS APIs (SSM, Secrets Manager, S3, CloudWatch) and the Amazon Linux package repositories"
+                    .to_owned(),
+            to_self: false,
+        },
+        Egress {
+            resource: "replication".to_owned(),
+            port,
+            description: format!("Replication between the {name} nodes"),
+            to_self: true,
+        },
+        Egress {
+            resource: "sentinel_peers".to_owned(),
+            port: 26379,
+            description: format!("Sentinels of {name} talking to each other"),
+            to_self: true,
+        },
+    ];
+    spec.alarm_targets = (1..=h.nodes).map(|n| n.to_string()).collect();
+    spec.alarms = self_hosted_alarms(plan, h);
+    spec.checkov_skips.extend(self_hosted_checkov_skips());
+}
+
+/// The checkov findings that do not apply to the self-hosted module, each with its reason.
+fn self_hosted_checkov_skips() -> Vec<CheckovSkip> {
+    let skip = |address, id, reason: &str| CheckovSkip {
+        address,
+        id,
+        reason: reason.to_owned(),
+    };
+    // checkov reads aws_instance alone: the root and data volumes are encrypted with the CMK in the
+    // launch template, and a root_block_device on the instance cannot be combined with a
+    // resolve:ssm image (hashicorp/terraform-provider-aws#43488).
+    let volumes = "the root and data volumes are gp3 encrypted with the module's KMS key in aws_launch_template.this; checkov does not read an instance's launch template, and an instance-level root_block_device cannot be used with a resolve:ssm image (terraform-provider-aws#43488)";
+    vec![
+        skip("aws_instance.primary", "CKV_AWS_8", volumes),
+        skip("aws_instance.replica", "CKV_AWS_8", volumes),
+        skip(
+            "aws_secretsmanager_secret.valkey",
+            "CKV2_AWS_57",
+            "the Valkey and Sentinel passwords live in the nodes' config files; rotate them with the runbook in the README, not a Lambda",
+        ),
+        skip(
+            "aws_s3_bucket.backups",
+            "CKV_AWS_18",
+            "server access logs would need a second bucket per module; only the nodes' role can write here (IAM policy, TLS-only bucket policy): use CloudTrail data events for an audit trail",
+        ),
+        skip(
+            "aws_s3_bucket.backups",
+            "CKV2_AWS_62",
+            "nothing consumes events of the backup bucket: the nodes write hourly and an operator reads when restoring",
+        ),
+        skip(
+            "aws_s3_bucket.backups",
+            "CKV_AWS_144",
+            "backups restore a single-region cluster in its own region; add replication to another region only as part of a cross-region recovery plan",
+        ),
+    ]
+}
+
+/// Per-instance alarms (SPEC §6, aws-facts §4.4): `AWS/EC2` CPU and the system status check (with
+/// the recover action), and the CloudWatch agent's memory and data-disk use.
+fn self_hosted_alarms(plan: &Plan, h: &SelfHosted) -> Vec<Alarm> {
+    let a = &plan.alarms;
+    vec![
+        Alarm {
+            resource: "cpu",
+            suffix: "cpu",
+            namespace: "AWS/EC2",
+            recover: false,
+            metric: "CPUUtilization",
+            statistic: "Average",
+            comparison: "GreaterThanThreshold",
+            threshold: a.cpu_percent.to_string(),
+            period: 300,
+            evaluation_periods: 3,
+            datapoints_to_alarm: 3,
+            treat_missing_data: "missing",
+            description: format!(
+                "Instance CPU above {}% for 15 minutes ({} vCPUs; Valkey runs commands on one thread, with I/O threads beside it). Find hot keys or expensive commands with SLOWLOG GET; move to a larger instance type.",
+                a.cpu_percent, h.vcpu
+            ),
+        },
+        Alarm {
+            resource: "memory",
+            suffix: "memory",
+            namespace: "CWAgent",
+            recover: false,
+            metric: "mem_used_percent",
+            statistic: "Average",
+            comparison: "GreaterThanThreshold",
+            threshold: a.memory_percent.to_string(),
+            period: 300,
+            evaluation_periods: 2,
+            datapoints_to_alarm: 2,
+            treat_missing_data: "breaching",
+            description: format!(
+                "Instance memory above {}% for 10 minutes (maxmemory is {}% of RAM; the rest is for the OS, forks for RDB snapshots and replication buffers). Check INFO memory; move to a larger instance type. Missing data counts as breaching: the CloudWatch agent has stopped reporting.",
+                a.memory_percent, plan.self_hosting.maxmemory_percent
+            ),
+        },
+        Alarm {
+            resource: "disk",
+            suffix: "disk",
+            namespace: "CWAgent",
+            recover: false,
+            metric: "disk_used_percent",
+            statistic: "Maximum",
+            comparison: "GreaterThanThreshold",
+            threshold: "80".to_owned(),
+            period: 300,
+            evaluation_periods: 2,
+            datapoints_to_alarm: 2,
+            treat_missing_data: "breaching",
+            description: "The data volume (/var/lib/valkey) is more than 80% full: the next RDB snapshot may fail, and with it replication to a new replica. Remove stray files or grow the volume.".to_owned(),
+        },
+        Alarm {
+            resource: "status_check",
+            suffix: "status-check",
+            namespace: "AWS/EC2",
+            recover: true,
+            metric: "StatusCheckFailed_System",
+            statistic: "Maximum",
+            comparison: "GreaterThanOrEqualToThreshold",
+            threshold: "1".to_owned(),
+            // aws-facts §4.4 (AWS-CW-AGENT UsingAlarmActions): 2 periods of 1 minute for recover.
+            period: 60,
+            evaluation_periods: 2,
+            datapoints_to_alarm: 2,
+            treat_missing_data: "missing",
+            description: "The system status check failed for 2 minutes: AWS hardware or network trouble. EC2 recovers the instance onto other hardware with the same instance ID, private IP and EBS volumes; its memory is lost, so it restarts as a replica (Sentinel fails over first if it was the primary). Check the node rejoined: see the README.".to_owned(),
+        },
+    ]
 }
 
 /// The RBAC names of a workload: an application user, a replacement default user, the group
@@ -461,11 +772,11 @@ fn memorydb(plan: &Plan, r: &Replicated, spec: &mut ModuleSpec) {
         final_snapshot: plan.environment == Environment::Prod,
     });
     spec.auth = Some(auth(name, "aws_memorydb_user"));
-    spec.ingress = vec![Ingress {
-        resource: "clients".to_owned(),
-        port: plan.port,
-        description: format!("{} clients to {name}", plan.engine.display_name()),
-    }];
+    spec.ingress = vec![Ingress::clients(
+        "clients",
+        plan.port,
+        format!("{} clients to {name}", plan.engine.display_name()),
+    )];
     spec.alarm_targets = memorydb_node_names(name, r);
     spec.alarms = memorydb_alarms(plan, r);
 }
@@ -481,10 +792,12 @@ pub fn memorydb_node_names(cluster: &str, r: &Replicated) -> Vec<String> {
 fn memorydb_alarms(plan: &Plan, r: &Replicated) -> Vec<Alarm> {
     let a = &plan.alarms;
     vec![
-        cpu_alarm(plan, r.vcpu),
+        cpu_alarm(plan, r.vcpu, "AWS/MemoryDB"),
         Alarm {
             resource: "memory",
             suffix: "memory",
+            namespace: "AWS/MemoryDB",
+            recover: false,
             metric: "DatabaseMemoryUsagePercentage",
             statistic: "Average",
             comparison: "GreaterThanThreshold",
@@ -502,6 +815,8 @@ fn memorydb_alarms(plan: &Plan, r: &Replicated) -> Vec<Alarm> {
         Alarm {
             resource: "replication_lag",
             suffix: "replication-lag",
+            namespace: "AWS/MemoryDB",
+            recover: false,
             metric: "ReplicationLag",
             statistic: "Maximum",
             comparison: "GreaterThanThreshold",
@@ -516,6 +831,8 @@ fn memorydb_alarms(plan: &Plan, r: &Replicated) -> Vec<Alarm> {
         Alarm {
             resource: "write_latency",
             suffix: "write-latency",
+            namespace: "AWS/MemoryDB",
+            recover: false,
             metric: "SuccessfulWriteRequestLatency",
             statistic: "Average",
             comparison: "GreaterThanThreshold",
@@ -552,24 +869,20 @@ fn serverless(plan: &Plan, l: &ServerlessLimits, spec: &mut ModuleSpec) {
     });
     let engine = plan.engine.display_name();
     spec.ingress = if memcached {
-        vec![Ingress {
-            resource: "clients".to_owned(),
-            port: plan.port,
-            description: format!("{engine} clients to {name}"),
-        }]
+        vec![Ingress::clients(
+            "clients",
+            plan.port,
+            format!("{engine} clients to {name}"),
+        )]
     } else {
         // aws-facts §3.3, §6 (AWS-EC-SLS-CFG): 6379 reads and writes, 6380 reads with READONLY.
         vec![
-            Ingress {
-                resource: "clients".to_owned(),
-                port: 6379,
-                description: format!("{engine} clients to {name} (reads and writes)"),
-            },
-            Ingress {
-                resource: "readers".to_owned(),
-                port: 6380,
-                description: format!("{engine} clients to {name} (reader endpoint)"),
-            },
+            Ingress::clients(
+                "clients",
+                6379,
+                format!("{engine} clients to {name} (reads and writes)"),
+            ),
+            Ingress::clients("readers", 6380, format!("{engine} clients to {name} (reader endpoint)")),
         ]
     };
     if !memcached {
@@ -593,6 +906,8 @@ fn serverless_alarms(plan: &Plan, l: &ServerlessLimits) -> Vec<Alarm> {
         Alarm {
         resource,
         suffix,
+        namespace: "AWS/ElastiCache",
+        recover: false,
         metric,
         statistic: "Average",
         comparison: "GreaterThanThreshold",
@@ -611,6 +926,8 @@ fn serverless_alarms(plan: &Plan, l: &ServerlessLimits) -> Vec<Alarm> {
         Alarm {
             resource: "storage",
             suffix: "storage",
+            namespace: "AWS/ElastiCache",
+            recover: false,
             metric: "BytesUsedForCache",
             statistic: "Maximum",
             comparison: "GreaterThanThreshold",
@@ -627,6 +944,8 @@ fn serverless_alarms(plan: &Plan, l: &ServerlessLimits) -> Vec<Alarm> {
         Alarm {
             resource: "ecpu",
             suffix: "ecpu",
+            namespace: "AWS/ElastiCache",
+            recover: false,
             metric: "ElastiCacheProcessingUnits",
             statistic: "Sum",
             comparison: "GreaterThanThreshold",
@@ -643,6 +962,8 @@ fn serverless_alarms(plan: &Plan, l: &ServerlessLimits) -> Vec<Alarm> {
         Alarm {
             resource: "throttled",
             suffix: "throttled",
+            namespace: "AWS/ElastiCache",
+            recover: false,
             metric: "ThrottledCmds",
             statistic: "Sum",
             comparison: "GreaterThanThreshold",
@@ -670,11 +991,11 @@ fn elasticache_memcached(plan: &Plan, m: &crate::plan::MemcachedCluster, spec: &
         nodes: m.nodes,
         az_mode: m.az_mode,
     });
-    spec.ingress = vec![Ingress {
-        resource: "clients".to_owned(),
-        port: plan.port,
-        description: format!("Memcached clients to {name}"),
-    }];
+    spec.ingress = vec![Ingress::clients(
+        "clients",
+        plan.port,
+        format!("Memcached clients to {name}"),
+    )];
     spec.alarm_targets = (1..=m.nodes).map(|n| format!("{n:04}")).collect();
     spec.alarms = node_alarms(plan, m.vcpu, false);
 }
@@ -693,7 +1014,7 @@ pub fn member_cluster_ids(id: &str, r: &Replicated) -> Vec<String> {
 }
 
 /// The CPU alarm of one node (aws-facts §4.5, AWS-EC-MON; MemoryDB follows the same guidance).
-fn cpu_alarm(plan: &Plan, vcpu: u32) -> Alarm {
+fn cpu_alarm(plan: &Plan, vcpu: u32, namespace: &'static str) -> Alarm {
     let a = &plan.alarms;
     let memcached = plan.engine == Engine::Memcached;
     // aws-facts §4.5 (AWS-EC-MON): Valkey/Redis run commands on one thread, so on nodes with 2 vCPUs
@@ -717,6 +1038,8 @@ fn cpu_alarm(plan: &Plan, vcpu: u32) -> Alarm {
     Alarm {
         resource: "cpu",
         suffix: "cpu",
+        namespace,
+        recover: false,
         metric,
         statistic: "Average",
         comparison: "GreaterThanThreshold",
@@ -744,11 +1067,13 @@ fn node_alarms(plan: &Plan, vcpu: u32, replicas: bool) -> Vec<Alarm> {
     let a = &plan.alarms;
     let memcached = plan.engine == Engine::Memcached;
     let mut alarms = Vec::new();
-    alarms.push(cpu_alarm(plan, vcpu));
+    alarms.push(cpu_alarm(plan, vcpu, "AWS/ElastiCache"));
     if !memcached {
         alarms.push(Alarm {
             resource: "memory",
             suffix: "memory",
+            namespace: "AWS/ElastiCache",
+            recover: false,
             metric: "DatabaseMemoryUsagePercentage",
             statistic: "Average",
             comparison: "GreaterThanThreshold",
@@ -768,6 +1093,8 @@ fn node_alarms(plan: &Plan, vcpu: u32, replicas: bool) -> Vec<Alarm> {
     alarms.push(Alarm {
         resource: "evictions",
         suffix: "evictions",
+        namespace: "AWS/ElastiCache",
+        recover: false,
         metric: "Evictions",
         statistic: "Sum",
         comparison: "GreaterThanThreshold",
@@ -791,6 +1118,8 @@ fn node_alarms(plan: &Plan, vcpu: u32, replicas: bool) -> Vec<Alarm> {
     alarms.push(Alarm {
         resource: "connections",
         suffix: "connections",
+        namespace: "AWS/ElastiCache",
+        recover: false,
         metric: "CurrConnections",
         statistic: "Maximum",
         comparison: "GreaterThanThreshold",
@@ -806,6 +1135,8 @@ fn node_alarms(plan: &Plan, vcpu: u32, replicas: bool) -> Vec<Alarm> {
         alarms.push(Alarm {
             resource: "replication_lag",
             suffix: "replication-lag",
+            namespace: "AWS/ElastiCache",
+            recover: false,
             metric: "ReplicationLag",
             statistic: "Maximum",
             comparison: "GreaterThanThreshold",
@@ -821,6 +1152,8 @@ fn node_alarms(plan: &Plan, vcpu: u32, replicas: bool) -> Vec<Alarm> {
     alarms.push(Alarm {
         resource: "swap",
         suffix: "swap",
+        namespace: "AWS/ElastiCache",
+        recover: false,
         metric: "SwapUsage",
         statistic: "Average",
         comparison: "GreaterThanThreshold",

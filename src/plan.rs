@@ -45,6 +45,19 @@ pub struct MemcachedCluster {
     pub az_mode: &'static str,
 }
 
+/// The self-hosted settings of the catalog the module prints (SPEC §5, issue #5).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelfHosting {
+    /// The public SSM parameter naming the AMI.
+    pub ami_parameter: String,
+    /// `maxmemory` as a share of RAM, percent.
+    pub maxmemory_percent: u32,
+    /// Sentinel `down-after-milliseconds`.
+    pub down_after_ms: u32,
+    /// Sentinel `failover-timeout`, milliseconds.
+    pub failover_timeout_ms: u32,
+}
+
 /// Everything decided and computed for one workload.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
@@ -78,6 +91,8 @@ pub struct Plan {
     pub alarms: Alarms,
     /// `[backup]` of the workload.
     pub backup: Backup,
+    /// Self-hosting settings (used by the self-hosted path).
+    pub self_hosting: SelfHosting,
     /// Why.
     pub trail: Vec<Step>,
     /// Date of the catalog's figures.
@@ -145,6 +160,12 @@ pub fn build(w: &Workload, c: &Catalog) -> Result<Plan, Vec<Diagnostic>> {
         costs,
         alarms: w.alarms.clone(),
         backup: w.backup.clone(),
+        self_hosting: SelfHosting {
+            ami_parameter: c.sizing.self_hosted_ami_parameter.clone(),
+            maxmemory_percent: c.sizing.self_hosted_maxmemory_percent,
+            down_after_ms: c.sizing.self_hosted_sentinel_down_after_ms,
+            failover_timeout_ms: c.sizing.self_hosted_sentinel_failover_timeout_ms,
+        },
         trail: decision.trail,
         catalog_as_of: c.as_of().to_owned(),
         prices_region: c.prices.meta.region.clone(),
