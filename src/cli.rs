@@ -17,14 +17,34 @@ use crate::plan::{self, Plan};
 use crate::render::{self, Module, Templates};
 use crate::{module, report, workload};
 
+mod project;
+
 const STARTER: &str = include_str!("data/starter.toml");
 
 /// Picks the AWS path for a Redis/Valkey workload, explains why, estimates what each path costs.
 #[derive(Debug, Parser)]
-#[command(name = "rediform", version, about, long_about = None, max_term_width = 100)]
+#[command(name = "rediform", about, long_about = None, max_term_width = 100)]
 struct Cli {
+    /// Print errors only (exit codes still tell the outcome).
+    #[arg(short, long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--version`: the crate version and the date of the built-in catalog and prices.
+fn version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        let c = Catalog::embedded();
+        format!(
+            "{} (catalog {}, {} prices {})",
+            env!("CARGO_PKG_VERSION"),
+            c.as_of(),
+            c.prices.meta.region,
+            c.prices.meta.as_of
+        )
+    })
 }
 
 #[derive(Debug, Subcommand)]
@@ -54,11 +74,18 @@ enum Command {
         /// Take over files in the output directory that rediform did not generate.
         #[arg(long)]
         force: bool,
+        /// Exit 1 when a file was created, changed or removed (for pre-commit hooks, which stop
+        /// the commit so that the new files can be reviewed and added).
+        #[arg(long)]
+        exit_code: bool,
     },
     /// List every file `generate` would create, change or delete; exit 1 if there is any. Writes nothing.
     Check {
         #[command(flatten)]
         args: GenerateArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Print the JSON Schema of the workload file (for taplo and editors).
     Schema,
@@ -71,12 +98,13 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct GenerateArgs {
-    /// Workload files.
-    #[arg(required = true, value_name = "FILE")]
+    /// Workload files, or directories searched for them (default: `workloads` in rediform.toml).
+    #[arg(value_name = "PATH")]
     files: Vec<PathBuf>,
-    /// Directory that holds one module directory per workload.
-    #[arg(long, value_name = "DIR", default_value = "generated")]
-    out: PathBuf,
+    /// Directory that holds one module directory per workload (default: `out` in rediform.toml,
+    /// else `generated`).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
     /// Generate a child module: no providers.tf (the caller configures the provider).
     #[arg(long)]
     as_module: bool,
@@ -86,6 +114,10 @@ struct GenerateArgs {
     /// A TOML file whose prices replace the built-in ones.
     #[arg(long, value_name = "FILE")]
     prices: Option<PathBuf>,
+    /// Skip files that are not workload files (no [workload] table) or no longer exist, as a
+    /// pre-commit hook passes every changed .toml.
+    #[arg(long)]
+    workloads_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -100,7 +132,11 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let parsed = Cli::command()
+        .version(version())
+        .try_get_matches_from(args)
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -111,12 +147,12 @@ where
             };
         }
     };
-    let mut out = Output::default();
+    let mut out = Output::new(cli.quiet);
     let outcome = match cli.command {
         Command::Init { file } => init(&file, &mut out),
         Command::Decide { files, format, prices } => decide(&files, format, prices.as_deref(), &mut out),
-        Command::Generate { args, force } => generate(&args, force, &mut out),
-        Command::Check { args } => check(&args, &mut out),
+        Command::Generate { args, force, exit_code } => generate(&args, force, exit_code, &mut out),
+        Command::Check { args, format } => check(&args, format, &mut out),
         Command::Schema => {
             out.print(&workload::json_schema());
             Outcome::Success
@@ -131,16 +167,29 @@ where
     outcome.max(out.outcome)
 }
 
-/// stdout and stderr; a closed stdout (`rediform decide | head`) ends output quietly.
-#[derive(Default)]
+/// stdout and stderr; a closed stdout (`rediform decide | head`) ends output quietly. Errors are
+/// coloured on a terminal unless `NO_COLOR` is set (no-color.org); `--quiet` prints errors only.
 struct Output {
     closed: bool,
+    quiet: bool,
+    color: bool,
     outcome: Outcome,
 }
 
 impl Output {
+    fn new(quiet: bool) -> Output {
+        use std::io::IsTerminal;
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Output {
+            closed: false,
+            quiet,
+            color: io::stderr().is_terminal() && !no_color,
+            outcome: Outcome::Success,
+        }
+    }
+
     fn print(&mut self, text: &str) {
-        if self.closed {
+        if self.closed || self.quiet {
             return;
         }
         let mut stdout = io::stdout().lock();
@@ -154,7 +203,9 @@ impl Output {
     }
 
     fn error(&mut self, error: &Error) -> Outcome {
-        let _ = io::stderr().write_all(error.render().as_bytes());
+        let text = error.render();
+        let text = if self.color { crate::diag::colorize(&text) } else { text };
+        let _ = io::stderr().write_all(text.as_bytes());
         self.outcome = self.outcome.max(error.outcome());
         error.outcome()
     }
@@ -216,8 +267,29 @@ fn plan_file(path: &Path, catalog: &Catalog) -> Result<Plan, Error> {
         source_text: text.clone(),
         diagnostics,
     };
-    let workload = workload::parse(&text).map_err(input_error)?;
+    let workload =
+        workload::parse(&text).map_err(|diagnostics| input_error(not_a_workload(&text).unwrap_or(diagnostics)))?;
     plan::build(&workload, catalog).map_err(input_error)
+}
+
+/// One clear diagnostic for a TOML file that shares no table with a workload file (a
+/// `taplo.toml` or `Cargo.toml` passed by mistake), instead of one per unknown key.
+fn not_a_workload(text: &str) -> Option<Vec<Diagnostic>> {
+    const TABLES: [&str; 9] = [
+        "workload", "data", "traffic", "team", "engine", "network", "alarms", "backup", "override",
+    ];
+    let table: toml::Table = toml::from_str(text).ok()?;
+    if table.is_empty() || table.keys().any(|k| TABLES.contains(&k.as_str())) {
+        return None;
+    }
+    Some(vec![Diagnostic::new(
+        "",
+        "this TOML file is not a workload file: it has no [workload] table",
+    )
+    .at(Some(0..0))
+    .help(
+        "name workload files only (with --workloads-only, generate and check skip other TOML files)",
+    )])
 }
 
 fn decide(files: &[PathBuf], format: Format, prices: Option<&Path>, out: &mut Output) -> Outcome {
@@ -247,20 +319,6 @@ fn decide(files: &[PathBuf], format: Format, prices: Option<&Path>, out: &mut Ou
     worst
 }
 
-/// The workload file as the generated header names it: the path as typed when relative, so the
-/// same input gives the same bytes on every machine; only the file name when absolute.
-fn source_name(path: &Path) -> String {
-    if path.is_relative() {
-        path.components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/")
-    } else {
-        path.file_name()
-            .map_or_else(|| display(path), |n| n.to_string_lossy().into_owned())
-    }
-}
-
 /// Reads every template file under `dir` (names relative to it).
 fn template_overrides(dir: &Path) -> Result<Vec<(String, String)>, Error> {
     let mut found = Vec::new();
@@ -282,7 +340,15 @@ fn template_overrides(dir: &Path) -> Result<Vec<(String, String)>, Error> {
             if path.is_dir() {
                 pending.push(path);
             } else if path.extension().is_some_and(|e| e == "tera") {
-                let name = path.strip_prefix(dir).map_or_else(|_| display(&path), source_name);
+                let name = path.strip_prefix(dir).map_or_else(
+                    |_| display(&path),
+                    |rel| {
+                        rel.components()
+                            .map(|c| c.as_os_str().to_string_lossy())
+                            .collect::<Vec<_>>()
+                            .join("/")
+                    },
+                );
                 found.push((name, read_text(&path)?));
             }
         }
@@ -291,10 +357,11 @@ fn template_overrides(dir: &Path) -> Result<Vec<(String, String)>, Error> {
     Ok(found)
 }
 
-/// Renders the module of every file; errors are printed, the worst outcome returned beside.
-fn modules(args: &GenerateArgs, out: &mut Output) -> (Vec<Module>, Outcome) {
-    let setup = catalog(args.prices.as_deref()).and_then(|c| {
-        let overrides = match &args.templates {
+/// Renders the module of every workload of the job; errors are printed, the worst outcome
+/// returned beside. Each module comes with its directory and its workload file.
+fn modules(job: &project::Job, out: &mut Output) -> (Vec<(Module, PathBuf, String)>, Outcome) {
+    let setup = catalog(job.prices.as_deref()).and_then(|c| {
+        let overrides = match &job.templates {
             Some(dir) => template_overrides(dir)?,
             None => Vec::new(),
         };
@@ -306,12 +373,13 @@ fn modules(args: &GenerateArgs, out: &mut Output) -> (Vec<Module>, Outcome) {
         Err(e) => return (Vec::new(), out.error(&e)),
     };
     let mut worst = Outcome::Success;
-    let mut modules: Vec<Module> = Vec::new();
-    for file in &args.files {
+    let mut modules: Vec<(Module, PathBuf, String)> = Vec::new();
+    for file in &job.files {
+        let source = job.source_name(file);
         let result = plan_file(file, &catalog).and_then(|plan| {
-            let spec = module::spec(&plan, &source_name(file), args.as_module);
+            let spec = module::spec(&plan, &source, job.as_module);
             render::render(&spec, &templates).map_err(|e| {
-                Error::Usage(match &args.templates {
+                Error::Usage(match &job.templates {
                     Some(dir) => format!(
                         "{}: {e} (templates from {} replace built-in ones: check those first)",
                         display(file),
@@ -322,25 +390,31 @@ fn modules(args: &GenerateArgs, out: &mut Output) -> (Vec<Module>, Outcome) {
             })
         });
         match result {
-            Ok(m) if modules.iter().any(|other| other.name == m.name) => {
+            Ok(m) if modules.iter().any(|(other, _, _)| other.name == m.name) => {
                 worst = worst.max(out.error(&Error::Usage(format!(
                     "{}: another workload file is also named `{}`; each workload needs its own name (its module directory)",
                     display(file),
                     m.name
                 ))));
             }
-            Ok(m) => modules.push(m),
+            Ok(m) => {
+                let dir = job.module_dir(&m.name);
+                modules.push((m, dir, source));
+            }
             Err(e) => worst = worst.max(out.error(&e)),
         }
     }
     (modules, worst)
 }
 
-fn generate(args: &GenerateArgs, force: bool, out: &mut Output) -> Outcome {
-    let (modules, mut worst) = modules(args, out);
-    for m in &modules {
-        let dir = args.out.join(&m.name);
-        let changes = match emit::diff(m, &dir) {
+fn generate(args: &GenerateArgs, force: bool, exit_code: bool, out: &mut Output) -> Outcome {
+    let job = match project::resolve(args) {
+        Ok(job) => job,
+        Err(e) => return out.error(&e),
+    };
+    let (modules, mut worst) = modules(&job, out);
+    for (m, dir, _) in &modules {
+        let changes = match emit::diff(m, dir) {
             Ok(c) => c,
             Err(e) => {
                 worst = worst.max(out.error(&Error::from(e)));
@@ -368,6 +442,9 @@ fn generate(args: &GenerateArgs, force: bool, out: &mut Output) -> Outcome {
                 .filter(|c| c.verb() == verb || (verb == "create" && c.verb() == "foreign"))
                 .count()
         };
+        if exit_code && !changes.is_empty() {
+            worst = worst.max(Outcome::Drift);
+        }
         out.print(&format!(
             "{}: {} created, {} updated, {} removed, {} unchanged\n",
             dir.display(),
@@ -380,43 +457,70 @@ fn generate(args: &GenerateArgs, force: bool, out: &mut Output) -> Outcome {
     worst
 }
 
-fn check(args: &GenerateArgs, out: &mut Output) -> Outcome {
-    let (modules, mut worst) = modules(args, out);
+/// One file `generate` would touch, for `check --format json` (keys may be added, never renamed).
+#[derive(serde::Serialize)]
+struct Drift<'a> {
+    workload: &'a str,
+    source: &'a str,
+    path: String,
+    change: &'static str,
+    reason: &'static str,
+}
+
+fn check(args: &GenerateArgs, format: Format, out: &mut Output) -> Outcome {
+    let job = match project::resolve(args) {
+        Ok(job) => job,
+        Err(e) => return out.error(&e),
+    };
+    let (modules, mut worst) = modules(&job, out);
     let mut drift = Vec::new();
-    for m in &modules {
-        match emit::diff(m, &args.out.join(&m.name)) {
-            Ok(changes) => drift.extend(changes),
+    for (m, dir, source) in &modules {
+        match emit::diff(m, dir) {
+            Ok(changes) => drift.extend(changes.into_iter().map(|c| (m.name.as_str(), source.as_str(), c))),
             Err(e) => worst = worst.max(out.error(&Error::from(e))),
+        }
+    }
+    let entries: Vec<Drift> = drift
+        .iter()
+        .map(|(workload, source, change)| Drift {
+            workload,
+            source,
+            path: display(change.path()),
+            change: change.verb(),
+            reason: match change {
+                Change::Create(..) => "would be created",
+                Change::Update(..) => "would change",
+                Change::Delete(_) => "would be deleted (no longer generated)",
+                Change::Foreign(..) => "is in the way: not generated by rediform",
+            },
+        })
+        .collect();
+    match format {
+        Format::Json => {
+            let report = serde_json::json!({
+                "up_to_date": entries.is_empty(),
+                "changes": entries,
+                "fix": if entries.is_empty() { None } else { Some(&job.fix) },
+            });
+            let mut text = serde_json::to_string_pretty(&report).expect("a drift report serializes");
+            text.push('\n');
+            out.print(&text);
+        }
+        Format::Text if entries.is_empty() => {}
+        Format::Text => {
+            let mut text = String::new();
+            for e in &entries {
+                writeln!(text, "{} {}", e.path, e.reason).expect("writing to a String cannot fail");
+            }
+            writeln!(text, "{} file(s) out of date; run: {}", entries.len(), job.fix)
+                .expect("writing to a String cannot fail");
+            out.print(&text);
         }
     }
     if drift.is_empty() {
         return worst;
     }
-    let mut text = String::new();
-    for change in &drift {
-        let what = match change {
-            Change::Create(..) => "would be created",
-            Change::Update(..) => "would change",
-            Change::Delete(_) => "would be deleted (no longer generated)",
-            Change::Foreign(..) => "is in the way: not generated by rediform",
-        };
-        writeln!(text, "{} {what}", change.path().display()).expect("writing to a String cannot fail");
-    }
-    let files: Vec<String> = args.files.iter().map(|f| display(f)).collect();
-    writeln!(
-        text,
-        "{} file(s) out of date; run: rediform generate {}{}",
-        drift.len(),
-        files.join(" "),
-        if args.out == Path::new("generated") {
-            String::new()
-        } else {
-            format!(" --out {}", args.out.display())
-        }
-    )
-    .expect("writing to a String cannot fail");
-    out.print(&text);
-    let foreign = drift.iter().any(|c| matches!(c, Change::Foreign(..)));
+    let foreign = drift.iter().any(|(_, _, c)| matches!(c, Change::Foreign(..)));
     worst.max(if foreign { Outcome::Invalid } else { Outcome::Drift })
 }
 
@@ -435,7 +539,7 @@ fn init(file: &Path, out: &mut Output) -> Outcome {
     match written {
         Ok(()) => {
             out.print(&format!(
-                "wrote {0}\nnext: edit it, then run `rediform decide {0}`\n",
+                "wrote {0}\nnext: edit it, then run `rediform decide {0}`\neditor completion: `rediform schema > rediform.schema.json` beside it (its #:schema line points there)\n",
                 file.display()
             ));
             Outcome::Success

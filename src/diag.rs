@@ -80,6 +80,40 @@ impl Diagnostic {
     }
 }
 
+/// Colours rendered diagnostics for a terminal (the words stay the same): `error` in bold red,
+/// the gutter and location in blue, the caret in red, `help` in cyan. Only `cli` calls it, and
+/// only when stderr is a terminal and `NO_COLOR` is not set.
+pub fn colorize(text: &str) -> String {
+    const RED: &str = "\x1b[1;31m";
+    const BLUE: &str = "\x1b[1;34m";
+    const CYAN: &str = "\x1b[1;36m";
+    const RESET: &str = "\x1b[0m";
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.split_inclusive('\n') {
+        let (body, newline) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+        if let Some(rest) = body.strip_prefix("error") {
+            let (label, message) = rest.split_once(": ").map_or((rest, ""), |(l, m)| (l, m));
+            let _ = write!(out, "{RED}error{label}{RESET}: {message}");
+        } else if let Some((pad, rest)) = body.split_once(" = help: ") {
+            let _ = write!(out, "{pad} {CYAN}= help:{RESET} {rest}");
+        } else if let Some((pad, rest)) = body.split_once("--> ") {
+            let _ = write!(out, "{pad}{BLUE}-->{RESET} {rest}");
+        } else if let Some((gutter, rest)) = body.split_once(" | ").or_else(|| body.split_once(" |")) {
+            if rest.trim_start().starts_with('^') {
+                let _ = write!(out, "{BLUE}{gutter} |{RESET} {RED}{rest}{RESET}");
+            } else if rest.is_empty() {
+                let _ = write!(out, "{BLUE}{gutter} |{RESET}");
+            } else {
+                let _ = write!(out, "{BLUE}{gutter} |{RESET} {rest}");
+            }
+        } else {
+            out.push_str(body);
+        }
+        out.push_str(newline);
+    }
+    out
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let offset = floor_char_boundary(source, offset.min(source.len()));
@@ -176,6 +210,32 @@ mod tests {
     use super::*;
 
     const SRC: &str = "[workload]\nname = \"a\"\n\n[traffic]\npeak_ops_per_sec = 10\n";
+
+    #[test]
+    fn colours_change_nothing_but_escape_codes() {
+        let d = Diagnostic::new("traffic.pattern", "`stedy` is not valid")
+            .at(Some(10..17))
+            .help("did you mean `steady`? a | b");
+        let plain = d.render("w.toml", "pattern = \"stedy\"\n");
+        let coloured = colorize(&plain);
+        assert_ne!(plain, coloured);
+        let stripped: String = coloured
+            .split("\x1b[")
+            .enumerate()
+            .map(|(i, part)| {
+                if i == 0 {
+                    part
+                } else {
+                    part.split_once('m').map_or(part, |(_, t)| t)
+                }
+            })
+            .collect();
+        assert_eq!(stripped, plain);
+        assert!(
+            coloured.contains("\x1b[1;36m= help:\x1b[0m did you mean `steady`? a | b"),
+            "{coloured:?}"
+        );
+    }
 
     #[test]
     fn line_col_counts_lines_and_chars() {

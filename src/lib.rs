@@ -14,6 +14,7 @@
 
 pub mod catalog;
 pub mod cli;
+pub mod config;
 pub mod cost;
 pub mod decide;
 pub mod diag;

@@ -115,7 +115,7 @@ fn init_writes_a_starter_that_decides_and_refuses_to_overwrite() {
         String::from_utf8_lossy(&first.stderr)
     );
     let written = std::fs::read_to_string(&file).unwrap();
-    assert!(written.starts_with("# A rediform workload"));
+    assert!(written.starts_with("#:schema ./rediform.schema.json\n# A rediform workload"));
     let decided = rediform().arg("decide").arg(&file).output().unwrap();
     assert_eq!(decided.status.code(), Some(0));
     std::fs::write(&file, "# mine\n").unwrap();

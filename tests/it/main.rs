@@ -7,3 +7,4 @@ mod fixtures;
 mod generate;
 mod props;
 mod support;
+mod workflow;

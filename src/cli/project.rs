@@ -1,0 +1,215 @@
+//! Which workload files `generate` and `check` work on, and where each module goes: the command
+//! line first, then `rediform.toml` (issue #6). Part of `cli` because it reads the disk (the
+//! project file, directories of workloads); the rest of the pipeline never does.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::{display, read_text, GenerateArgs};
+use crate::config::{self, Config};
+use crate::error::Error;
+
+/// What one `generate` or `check` run works on.
+#[derive(Debug)]
+pub(super) struct Job {
+    /// Workload files, in the order given (directories expanded, sorted).
+    pub(super) files: Vec<PathBuf>,
+    /// The directory of module directories.
+    pub(super) out: PathBuf,
+    /// `--as-module`.
+    pub(super) as_module: bool,
+    /// `--templates`.
+    pub(super) templates: Option<PathBuf>,
+    /// `--prices`.
+    pub(super) prices: Option<PathBuf>,
+    /// The directory of the `rediform.toml` in use, relative to the current directory.
+    base: Option<PathBuf>,
+    /// Module directories by workload name (from `rediform.toml`, already joined to `base`).
+    modules: BTreeMap<String, PathBuf>,
+    /// The command that brings the modules up to date.
+    pub(super) fix: String,
+}
+
+impl Job {
+    /// The module directory of a workload.
+    pub(super) fn module_dir(&self, name: &str) -> PathBuf {
+        self.modules.get(name).cloned().unwrap_or_else(|| self.out.join(name))
+    }
+
+    /// The workload file as generated headers name it. With a `rediform.toml`, relative to its
+    /// directory (the repository root), so the bytes do not depend on where the command runs;
+    /// otherwise as typed (only the file name for an absolute path).
+    pub(super) fn source_name(&self, file: &Path) -> String {
+        if let Some(base) = &self.base {
+            let root = if base.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                base.as_path()
+            };
+            if let (Ok(root), Ok(file)) = (root.canonicalize(), file.canonicalize()) {
+                if let Ok(rel) = file.strip_prefix(&root) {
+                    return slash_path(rel);
+                }
+            }
+        }
+        if file.is_relative() {
+            slash_path(file)
+        } else {
+            file.file_name()
+                .map_or_else(|| display(file), |n| n.to_string_lossy().into_owned())
+        }
+    }
+}
+
+/// A relative path with `/` between its parts, whatever the platform.
+fn slash_path(path: &Path) -> String {
+    path.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The nearest `rediform.toml`: in the current directory or a parent, up to the repository root
+/// (a directory holding `.git`). Returns its directory relative to the current one and its path.
+fn find_config() -> Option<(PathBuf, PathBuf)> {
+    let mut base = PathBuf::new();
+    for _ in 0..64 {
+        let dir = if base.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            base.as_path()
+        };
+        let file = dir.join(config::FILE_NAME);
+        if file.is_file() {
+            return Some((base, file));
+        }
+        if dir.join(".git").exists() || dir.canonicalize().ok()?.parent().is_none() {
+            return None;
+        }
+        base.push("..");
+    }
+    None
+}
+
+/// Resolves the command line against `rediform.toml`.
+pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
+    let found = find_config();
+    let (base, config) = match &found {
+        Some((base, file)) => {
+            let text = read_text(file)?;
+            let config = config::parse(&text).map_err(|diagnostics| Error::Input {
+                file: display(file),
+                source_text: text.clone(),
+                diagnostics,
+            })?;
+            (Some(base.clone()), config)
+        }
+        None => (None, Config::default()),
+    };
+    let at_base = |p: &Path| base.as_ref().map_or_else(|| p.to_owned(), |b| b.join(p));
+    let paths: Vec<PathBuf> = if args.files.is_empty() {
+        if config.workloads.is_empty() {
+            return Err(Error::Usage(match &found {
+                Some((_, file)) => format!(
+                    "no workload files given, and {} lists none: add `workloads = [\"<dir or file>\", ...]` to it, or name the files",
+                    file.display()
+                ),
+                None => "no workload files given, and no rediform.toml (with `workloads = [...]`) in this directory or above it up to the repository root".to_owned(),
+            }));
+        }
+        config.workloads.iter().map(|p| at_base(p)).collect()
+    } else {
+        args.files.clone()
+    };
+    let mut files = Vec::new();
+    for path in &paths {
+        for file in expand(path, args.workloads_only)? {
+            if !files.contains(&file) {
+                files.push(file);
+            }
+        }
+    }
+    let out = match (&args.out, &config.out) {
+        (Some(out), _) => out.clone(),
+        (None, Some(out)) => at_base(out),
+        (None, None) => PathBuf::from("generated"),
+    };
+    let fix = {
+        let mut words = vec!["rediform generate".to_owned()];
+        words.extend(args.files.iter().map(|f| display(f)));
+        if let Some(out) = &args.out {
+            words.push(format!("--out {}", out.display()));
+        }
+        words.join(" ")
+    };
+    Ok(Job {
+        files,
+        out,
+        as_module: args.as_module || config.as_module,
+        templates: args
+            .templates
+            .clone()
+            .or_else(|| config.templates.as_deref().map(at_base)),
+        prices: args.prices.clone().or_else(|| config.prices.as_deref().map(at_base)),
+        modules: config
+            .modules
+            .iter()
+            .map(|(name, dir)| (name.clone(), at_base(dir)))
+            .collect(),
+        base,
+        fix,
+    })
+}
+
+/// A file as given, or every workload file under a directory (sorted, hidden directories and
+/// `rediform.toml` skipped). With `only_workloads`, TOML files that are not workloads are left
+/// out, and so are files that no longer exist (a pre-commit hook passes deleted files too).
+fn expand(path: &Path, only_workloads: bool) -> Result<Vec<PathBuf>, Error> {
+    if !path.is_dir() {
+        let keep = !only_workloads || (path.exists() && is_workload(path));
+        return Ok(if keep { vec![path.to_owned()] } else { Vec::new() });
+    }
+    let mut found = Vec::new();
+    let mut pending = vec![path.to_owned()];
+    while let Some(dir) = pending.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|source| Error::Io {
+            action: "cannot list",
+            path: dir.clone(),
+            source,
+        })?;
+        for entry in entries {
+            let entry = entry.map_err(|source| Error::Io {
+                action: "cannot list",
+                path: dir.clone(),
+                source,
+            })?;
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+                && name != config::FILE_NAME
+                && is_workload(&path)
+            {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Whether a TOML file is a workload file: it has a `[workload]` table, or it does not parse but
+/// says `[workload]` (so that its errors are reported rather than the file skipped).
+fn is_workload(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return true;
+    };
+    match toml::from_str::<toml::Table>(&text) {
+        Ok(table) => table.contains_key("workload"),
+        Err(_) => text.contains("[workload]"),
+    }
+}
