@@ -1,5 +1,6 @@
 //! Property tests (few cases, fast): no panic on any input, the trail ends at the path,
-//! durability means MemoryDB unless overridden, planning is deterministic.
+//! durability means MemoryDB unless overridden, planning and rendering are deterministic, and
+//! every valid workload renders a module whose Terraform parses (issue #6).
 
 use proptest::prelude::*;
 use rediform::names::Named;
@@ -23,7 +24,11 @@ proptest! {
         let cut = cut.min(text.len());
         let edited = format!("{}{}{}", &text[..cut], insert, &text[cut..]);
         if let Ok(w) = rediform::parse(&edited) {
-            let _ = rediform::build(&w, &Catalog::embedded());
+            if let Ok(plan) = rediform::build(&w, &Catalog::embedded()) {
+                let spec = rediform::module::spec(&plan, "w.toml", false);
+                let rendered = rediform::render::render(&spec, &rediform::render::Templates::embedded().unwrap());
+                prop_assert!(rendered.is_ok(), "{:?}", rendered.err());
+            }
         }
     }
 
@@ -63,7 +68,21 @@ proptest! {
                     .unwrap();
                 prop_assert!(last.outcome.contains(plan.path.as_str()), "{:?} does not end at {}", last, plan.path);
                 let again = rediform::build(&w, &catalog).unwrap();
-                prop_assert_eq!(plan, again);
+                prop_assert_eq!(&plan, &again);
+                // Every module renders: each .tf passed the HCL parse gate inside render (an error
+                // otherwise), and two renders give the same bytes.
+                let templates = rediform::render::Templates::embedded().unwrap();
+                let spec = rediform::module::spec(&plan, "w.toml", false);
+                let module = rediform::render::render(&spec, &templates);
+                prop_assert!(module.is_ok(), "{:?}", module.err());
+                let module = module.unwrap();
+                for (name, text) in &module.files {
+                    if rediform::hcl::is_hcl(name) {
+                        prop_assert!(hcl_edit::parser::parse_body(text).is_ok(), "{} does not parse", name);
+                    }
+                }
+                let twice = rediform::render::render(&rediform::module::spec(&again, "w.toml", false), &templates).unwrap();
+                prop_assert_eq!(module, twice);
             }
             // Only a self-hosted dataset too large for one instance may be refused.
             Err(problems) => prop_assert!(
