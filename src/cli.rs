@@ -319,42 +319,54 @@ fn decide(files: &[PathBuf], format: Format, prices: Option<&Path>, out: &mut Ou
     worst
 }
 
-/// Reads every template file under `dir` (names relative to it).
-fn template_overrides(dir: &Path) -> Result<Vec<(String, String)>, Error> {
+/// Every file under `dir`, at any depth, sorted; entries whose name starts with `.` are skipped.
+fn files_under(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let cannot_list = |path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::Io {
+            action: "cannot list",
+            path,
+            source,
+        }
+    };
     let mut found = Vec::new();
     let mut pending = vec![dir.to_owned()];
     while let Some(current) = pending.pop() {
-        let entries = std::fs::read_dir(&current).map_err(|source| Error::Io {
-            action: "cannot read templates in",
-            path: current.clone(),
-            source,
-        })?;
-        for entry in entries {
-            let path = entry
-                .map_err(|source| Error::Io {
-                    action: "cannot read templates in",
-                    path: current.clone(),
-                    source,
-                })?
-                .path();
+        for entry in std::fs::read_dir(&current).map_err(cannot_list(&current))? {
+            let entry = entry.map_err(cannot_list(&current))?;
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
             if path.is_dir() {
                 pending.push(path);
-            } else if path.extension().is_some_and(|e| e == "tera") {
-                let name = path.strip_prefix(dir).map_or_else(
-                    |_| display(&path),
-                    |rel| {
-                        rel.components()
-                            .map(|c| c.as_os_str().to_string_lossy())
-                            .collect::<Vec<_>>()
-                            .join("/")
-                    },
-                );
-                found.push((name, read_text(&path)?));
+            } else {
+                found.push(path);
             }
         }
     }
     found.sort();
     Ok(found)
+}
+
+/// A relative path with `/` between its parts, whatever the platform.
+fn slash_path(path: &Path) -> String {
+    path.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Reads every template file under `dir` (names relative to it, `elasticache/main.tf.tera`).
+fn template_overrides(dir: &Path) -> Result<Vec<(String, String)>, Error> {
+    files_under(dir)?
+        .into_iter()
+        .filter(|path| path.extension().is_some_and(|e| e == "tera"))
+        .map(|path| {
+            let name = path.strip_prefix(dir).map_or_else(|_| display(&path), slash_path);
+            Ok((name, read_text(&path)?))
+        })
+        .collect()
 }
 
 /// Renders the module of every workload of the job; errors are printed, the worst outcome

@@ -204,67 +204,42 @@ impl Templates {
     }
 }
 
-/// Output file -> template, for a module of this spec.
-fn layout(spec: &ModuleSpec) -> Vec<(&'static str, &'static str)> {
-    let mut files = vec![("versions.tf", "common/versions.tf.tera")];
+/// Output file -> template, for a module of this spec: the common files, the path's own (each
+/// `templates/<path>/<file>.tera`), and `alarms.tf` when alarms are on.
+fn layout(spec: &ModuleSpec) -> Vec<(&'static str, String)> {
+    let mut files = vec!["versions.tf"];
     if !spec.as_module {
-        files.push(("providers.tf", "common/providers.tf.tera"));
+        files.push("providers.tf");
     }
-    files.extend([
-        ("variables.tf", "common/variables.tf.tera"),
-        ("security.tf", "common/security.tf.tera"),
-        ("terraform.tfvars.example", "common/terraform.tfvars.example.tera"),
-    ]);
-    match spec.path {
-        PathId::Elasticache => {
-            files.extend([
-                ("main.tf", "elasticache/main.tf.tera"),
-                ("network.tf", "elasticache/network.tf.tera"),
-                ("parameters.tf", "elasticache/parameters.tf.tera"),
-                ("outputs.tf", "elasticache/outputs.tf.tera"),
-            ]);
-            if spec.engine != Engine::Memcached {
-                files.push(("logs.tf", "elasticache/logs.tf.tera"));
-            }
-            if spec.alarms_enabled {
-                files.push(("alarms.tf", "elasticache/alarms.tf.tera"));
-            }
+    files.extend(["variables.tf", "security.tf", "terraform.tfvars.example"]);
+    let mut layout: Vec<(&'static str, String)> = files.into_iter().map(|f| (f, format!("common/{f}.tera"))).collect();
+    let (dir, own): (&str, &[&'static str]) = match spec.path {
+        PathId::Elasticache if spec.engine == Engine::Memcached => {
+            ("elasticache", &["main.tf", "network.tf", "parameters.tf", "outputs.tf"])
         }
-        PathId::Serverless => {
-            files.extend([
-                ("main.tf", "serverless/main.tf.tera"),
-                ("outputs.tf", "serverless/outputs.tf.tera"),
-            ]);
-            if spec.alarms_enabled {
-                files.push(("alarms.tf", "serverless/alarms.tf.tera"));
-            }
-        }
-        PathId::Memorydb => {
-            files.extend([
-                ("main.tf", "memorydb/main.tf.tera"),
-                ("network.tf", "memorydb/network.tf.tera"),
-                ("parameters.tf", "memorydb/parameters.tf.tera"),
-                ("outputs.tf", "memorydb/outputs.tf.tera"),
-            ]);
-            if spec.alarms_enabled {
-                files.push(("alarms.tf", "memorydb/alarms.tf.tera"));
-            }
-        }
-        PathId::SelfHosted => {
-            files.extend([
-                ("main.tf", "self-hosted/main.tf.tera"),
-                ("iam.tf", "self-hosted/iam.tf.tera"),
-                ("backup.tf", "self-hosted/backup.tf.tera"),
-                ("secrets.tf", "self-hosted/secrets.tf.tera"),
-                ("outputs.tf", "self-hosted/outputs.tf.tera"),
-                ("user_data.sh.tftpl", "self-hosted/user_data.sh.tftpl.tera"),
-            ]);
-            if spec.alarms_enabled {
-                files.push(("alarms.tf", "self-hosted/alarms.tf.tera"));
-            }
-        }
+        PathId::Elasticache => (
+            "elasticache",
+            &["main.tf", "network.tf", "parameters.tf", "outputs.tf", "logs.tf"],
+        ),
+        PathId::Serverless => ("serverless", &["main.tf", "outputs.tf"]),
+        PathId::Memorydb => ("memorydb", &["main.tf", "network.tf", "parameters.tf", "outputs.tf"]),
+        PathId::SelfHosted => (
+            "self-hosted",
+            &[
+                "main.tf",
+                "iam.tf",
+                "backup.tf",
+                "secrets.tf",
+                "outputs.tf",
+                "user_data.sh.tftpl",
+            ],
+        ),
+    };
+    layout.extend(own.iter().map(|f| (*f, format!("{dir}/{f}.tera"))));
+    if spec.alarms_enabled {
+        layout.push(("alarms.tf", format!("{dir}/alarms.tf.tera")));
     }
-    files
+    layout
 }
 
 /// The header every generated file starts with (SPEC §6).
@@ -298,14 +273,11 @@ pub fn render(spec: &ModuleSpec, templates: &Templates) -> Result<Module, Render
         template: "context".to_owned(),
         chain: chain(&e),
     })?;
-    let mut files = BTreeMap::new();
+    let mut files: BTreeMap<String, String> = BTreeMap::new();
     for (file, template) in layout(spec) {
-        let text = render_one(templates, template, &context)?;
+        let text = render_one(templates, &template, &context)?;
         let text = with_header(file, &spec.source_file, text.trim_start_matches('\n'));
-        let text = hcl::canonicalize(file, &text).map_err(|source| RenderError::Hcl {
-            template: template.to_owned(),
-            source,
-        })?;
+        let text = hcl::canonicalize(file, &text).map_err(|source| RenderError::Hcl { template, source })?;
         files.insert(file.to_owned(), text);
     }
     let tf_docs = tf_docs(&files);

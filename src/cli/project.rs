@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{display, read_text, GenerateArgs};
+use super::{display, files_under, read_text, slash_path, GenerateArgs};
 use crate::config::{self, Config};
 use crate::error::Error;
 
@@ -59,14 +59,6 @@ impl Job {
                 .map_or_else(|| display(file), |n| n.to_string_lossy().into_owned())
         }
     }
-}
-
-/// A relative path with `/` between its parts, whatever the platform.
-fn slash_path(path: &Path) -> String {
-    path.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// The nearest `rediform.toml`: in the current directory or a parent, up to the repository root
@@ -161,7 +153,7 @@ pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
     })
 }
 
-/// A file as given, or every workload file under a directory (sorted, hidden directories and
+/// A file as given, or every workload file under a directory (sorted, hidden entries and
 /// `rediform.toml` skipped). With `only_workloads`, TOML files that are not workloads are left
 /// out, and so are files that no longer exist (a pre-commit hook passes deleted files too).
 fn expand(path: &Path, only_workloads: bool) -> Result<Vec<PathBuf>, Error> {
@@ -169,37 +161,14 @@ fn expand(path: &Path, only_workloads: bool) -> Result<Vec<PathBuf>, Error> {
         let keep = !only_workloads || (path.exists() && is_workload(path));
         return Ok(if keep { vec![path.to_owned()] } else { Vec::new() });
     }
-    let mut found = Vec::new();
-    let mut pending = vec![path.to_owned()];
-    while let Some(dir) = pending.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|source| Error::Io {
-            action: "cannot list",
-            path: dir.clone(),
-            source,
-        })?;
-        for entry in entries {
-            let entry = entry.map_err(|source| Error::Io {
-                action: "cannot list",
-                path: dir.clone(),
-                source,
-            })?;
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') {
-                continue;
-            }
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"))
-                && name != config::FILE_NAME
-                && is_workload(&path)
-            {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    Ok(found)
+    Ok(files_under(path)?
+        .into_iter()
+        .filter(|file| {
+            file.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+                && file.file_name().is_some_and(|n| n != config::FILE_NAME)
+                && is_workload(file)
+        })
+        .collect())
 }
 
 /// Whether a TOML file is a workload file: it has a `[workload]` table, or it does not parse but
