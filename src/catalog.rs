@@ -243,6 +243,30 @@ impl Catalog {
         Ok(catalog)
     }
 
+    /// `--version`'s words for the embedded data: the catalog's date, the prices' region and
+    /// date. Read off the `[meta]` tables' lines, without parsing the files (every run prints it
+    /// into `--help`'s model, so it must cost nothing).
+    pub fn embedded_dates() -> String {
+        let value = |text: &'static str, key: &str| {
+            text.lines()
+                .find_map(|l| {
+                    l.strip_prefix(key)?
+                        .trim()
+                        .strip_prefix('=')?
+                        .trim()
+                        .strip_prefix('"')?
+                        .strip_suffix('"')
+                })
+                .unwrap_or("?")
+        };
+        format!(
+            "catalog {}, {} prices {}",
+            value(CATALOG_TOML, "as_of"),
+            value(PRICES_TOML, "region"),
+            value(PRICES_TOML, "as_of")
+        )
+    }
+
     /// The date the catalog's figures were compiled.
     pub fn as_of(&self) -> &str {
         &self.meta.as_of
@@ -370,6 +394,20 @@ mod tests {
         let r7g = c.node_names_with_prefix("cache.r7g.");
         assert_eq!(r7g.first(), Some(&"cache.r7g.large"));
         assert_eq!(r7g.last(), Some(&"cache.r7g.16xlarge"));
+    }
+
+    #[test]
+    fn embedded_dates_are_the_meta_tables() {
+        let c = Catalog::embedded();
+        assert_eq!(
+            Catalog::embedded_dates(),
+            format!(
+                "catalog {}, {} prices {}",
+                c.as_of(),
+                c.prices.meta.region,
+                c.prices.meta.as_of
+            )
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::emit::{self, Change};
 use crate::error::{Error, Outcome};
 use crate::plan::{self, Plan};
 use crate::render::{self, Module, Templates};
-use crate::{module, report, workload};
+use crate::{lock, module, report, workload};
 
 mod project;
 
@@ -35,16 +35,7 @@ struct Cli {
 /// `--version`: the crate version and the date of the built-in catalog and prices.
 fn version() -> &'static str {
     static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    VERSION.get_or_init(|| {
-        let c = Catalog::embedded();
-        format!(
-            "{} (catalog {}, {} prices {})",
-            env!("CARGO_PKG_VERSION"),
-            c.as_of(),
-            c.prices.meta.region,
-            c.prices.meta.as_of
-        )
-    })
+    VERSION.get_or_init(|| format!("{} ({})", env!("CARGO_PKG_VERSION"), Catalog::embedded_dates()))
 }
 
 #[derive(Debug, Subcommand)]
@@ -369,28 +360,90 @@ fn template_overrides(dir: &Path) -> Result<Vec<(String, String)>, Error> {
         .collect()
 }
 
-/// Renders the module of every workload of the job; errors are printed, the worst outcome
-/// returned beside. Each module comes with its directory and its workload file.
-fn modules(job: &project::Job, out: &mut Output) -> (Vec<(Module, PathBuf, String)>, Outcome) {
-    let setup = catalog(job.prices.as_deref()).and_then(|c| {
+/// A workload's module: rendered, or known to be on disk as `generate` would write it.
+enum Built {
+    /// Rendered, to be compared with `dir` (and written by `generate`).
+    Rendered {
+        module: Module,
+        dir: PathBuf,
+        source: String,
+    },
+    /// `dir` holds it already, by its lock file: `files` files, nothing rendered.
+    Unchanged { dir: PathBuf, files: usize },
+}
+
+/// The catalog and templates, built when the first module must be rendered (compiling the
+/// templates is most of the cost of a `check` that finds nothing to do).
+struct Renderer {
+    catalog: Catalog,
+    templates: Templates,
+}
+
+/// The module of every workload of the job; errors are printed, the worst outcome returned
+/// beside. A module whose lock file vouches for it is not rendered (`crate::lock`).
+fn modules(job: &project::Job, out: &mut Output) -> (Vec<Built>, Outcome) {
+    let inputs = (|| {
+        let prices = job.prices.as_deref().map(read_text).transpose()?;
         let overrides = match &job.templates {
             Some(dir) => template_overrides(dir)?,
             None => Vec::new(),
         };
-        let templates = Templates::with_overrides(&overrides).map_err(|e| Error::Usage(e.to_string()))?;
-        Ok((c, templates))
-    });
-    let (catalog, templates) = match setup {
-        Ok(s) => s,
+        Ok::<_, Error>((prices, overrides))
+    })();
+    let (prices, overrides) = match inputs {
+        Ok(i) => i,
         Err(e) => return (Vec::new(), out.error(&e)),
     };
+    let mut renderer: Option<Renderer> = None;
     let mut worst = Outcome::Success;
-    let mut modules: Vec<(Module, PathBuf, String)> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut built = Vec::new();
     for file in &job.files {
         let source = job.source_name(file);
-        let result = plan_file(file, &catalog).and_then(|plan| {
+        let result = read_text(file).and_then(|text| {
+            let input_error = |diagnostics| Error::Input {
+                file: display(file),
+                source_text: text.clone(),
+                diagnostics,
+            };
+            let workload = workload::parse(&text)
+                .map_err(|diagnostics| input_error(not_a_workload(&text).unwrap_or(diagnostics)))?;
+            let name = workload.name.to_string();
+            if names.contains(&name) {
+                return Err(Error::Usage(format!(
+                    "{}: another workload file is also named `{name}`; each workload needs its own name (its module directory)",
+                    display(file)
+                )));
+            }
+            names.push(name.clone());
+            let dir = job.module_dir(&name);
+            let input = lock::fingerprint(&lock::Inputs {
+                source: &source,
+                workload: &text,
+                as_module: job.as_module,
+                prices: prices.as_deref(),
+                templates: &overrides,
+            });
+            if let Some(files) = emit::unchanged(&dir, &input) {
+                return Ok(Built::Unchanged { dir, files });
+            }
+            let r = match &renderer {
+                Some(r) => r,
+                None => renderer.insert(Renderer {
+                    catalog: match (&job.prices, &prices) {
+                        (Some(path), Some(text)) => Catalog::with_prices(text).map_err(|e| Error::Input {
+                            file: display(path),
+                            source_text: text.clone(),
+                            diagnostics: e.0,
+                        })?,
+                        _ => Catalog::embedded(),
+                    },
+                    templates: Templates::with_overrides(&overrides).map_err(|e| Error::Usage(e.to_string()))?,
+                }),
+            };
+            let plan = plan::build(&workload, &r.catalog).map_err(input_error)?;
             let spec = module::spec(&plan, &source, job.as_module);
-            render::render(&spec, &templates).map_err(|e| {
+            let mut module = render::render(&spec, &r.templates).map_err(|e| {
                 Error::Usage(match &job.templates {
                     Some(dir) => format!(
                         "{}: {e} (templates from {} replace built-in ones: check those first)",
@@ -399,24 +452,17 @@ fn modules(job: &project::Job, out: &mut Output) -> (Vec<(Module, PathBuf, Strin
                     ),
                     None => format!("{}: rediform bug, please report it: {e}", display(file)),
                 })
-            })
+            })?;
+            let lock_file = lock::render(&source, &input, &module.files);
+            module.files.insert(lock::FILE_NAME.to_owned(), lock_file);
+            Ok(Built::Rendered { module, dir, source })
         });
         match result {
-            Ok(m) if modules.iter().any(|(other, _, _)| other.name == m.name) => {
-                worst = worst.max(out.error(&Error::Usage(format!(
-                    "{}: another workload file is also named `{}`; each workload needs its own name (its module directory)",
-                    display(file),
-                    m.name
-                ))));
-            }
-            Ok(m) => {
-                let dir = job.module_dir(&m.name);
-                modules.push((m, dir, source));
-            }
+            Ok(b) => built.push(b),
             Err(e) => worst = worst.max(out.error(&e)),
         }
     }
-    (modules, worst)
+    (built, worst)
 }
 
 fn generate(args: &GenerateArgs, force: bool, exit_code: bool, out: &mut Output) -> Outcome {
@@ -425,7 +471,17 @@ fn generate(args: &GenerateArgs, force: bool, exit_code: bool, out: &mut Output)
         Err(e) => return out.error(&e),
     };
     let (modules, mut worst) = modules(&job, out);
-    for (m, dir, _) in &modules {
+    for built in &modules {
+        let (m, dir) = match built {
+            Built::Unchanged { dir, files } => {
+                out.print(&format!(
+                    "{}: 0 created, 0 updated, 0 removed, {files} unchanged\n",
+                    dir.display()
+                ));
+                continue;
+            }
+            Built::Rendered { module, dir, .. } => (module, dir),
+        };
         let changes = match emit::diff(m, dir) {
             Ok(c) => c,
             Err(e) => {
@@ -486,7 +542,10 @@ fn check(args: &GenerateArgs, format: Format, out: &mut Output) -> Outcome {
     };
     let (modules, mut worst) = modules(&job, out);
     let mut drift = Vec::new();
-    for (m, dir, source) in &modules {
+    for built in &modules {
+        let Built::Rendered { module: m, dir, source } = built else {
+            continue;
+        };
         match emit::diff(m, dir) {
             Ok(changes) => drift.extend(changes.into_iter().map(|c| (m.name.as_str(), source.as_str(), c))),
             Err(e) => worst = worst.max(out.error(&Error::from(e))),

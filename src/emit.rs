@@ -72,6 +72,43 @@ pub fn is_generated(text: &str) -> bool {
     }
 }
 
+/// Whether `dir` holds exactly what a `generate` with these inputs wrote, by its lock file
+/// (`crate::lock`): same build, same inputs, every recorded file unchanged and no other generated
+/// file beside them. Returns the number of files (the lock included) when it does. Reads only;
+/// any doubt is `None`, and the caller renders and compares instead.
+pub fn unchanged(dir: &Path, input: &str) -> Option<usize> {
+    let text = fs::read_to_string(dir.join(crate::lock::FILE_NAME)).ok()?;
+    let lock = crate::lock::parse(&text)?;
+    if lock.build != crate::lock::BUILD_ID || lock.input != input {
+        return None;
+    }
+    for (name, digest) in &lock.files {
+        if crate::lock::hash(&fs::read(dir.join(name)).ok()?) != *digest {
+            return None;
+        }
+    }
+    for entry in fs::read_dir(dir).ok()? {
+        let path = entry.ok()?.path();
+        let name = path.file_name()?.to_str()?;
+        if name == crate::lock::FILE_NAME || lock.files.iter().any(|(f, _)| f == name) || !path.is_file() {
+            continue;
+        }
+        if generated_head(&path) {
+            return None;
+        }
+    }
+    Some(lock.files.len() + 1)
+}
+
+/// Whether a file starts with rediform's header (reads its first 256 bytes only).
+fn generated_head(path: &Path) -> bool {
+    let mut head = [0u8; 256];
+    let n = fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    is_generated(&String::from_utf8_lossy(&head[..n]))
+}
+
 /// Every change that writing `module` into `dir` would make. Reads only.
 pub fn diff(module: &Module, dir: &Path) -> Result<Vec<Change>, EmitError> {
     let mut changes = Vec::new();
@@ -104,11 +141,7 @@ pub fn diff(module: &Module, dir: &Path) -> Result<Vec<Change>, EmitError> {
             }
             // Only files carrying our header are ours to remove; terraform.tfvars, .terraform.lock.hcl
             // and anything else hand-written stay.
-            let mut head = [0u8; 256];
-            let n = fs::File::open(&path)
-                .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
-                .unwrap_or(0);
-            if is_generated(&String::from_utf8_lossy(&head[..n])) {
+            if generated_head(&path) {
                 stale.push(Change::Delete(path));
             }
         }
@@ -184,6 +217,34 @@ mod tests {
         assert_eq!(changes.iter().map(Change::verb).collect::<Vec<_>>(), ["create"]);
         apply(&changes, false).unwrap();
         assert!(diff(&m, dir.path()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_lock_file_vouches_only_for_what_is_still_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut m = module(&[
+            ("main.tf", &format!("{GEN}a = 1\n")),
+            ("outputs.tf", &format!("{GEN}b = 2\n")),
+        ]);
+        let lock = crate::lock::render("w.toml", "0123", &m.files);
+        m.files.insert(crate::lock::FILE_NAME.to_owned(), lock);
+        apply(&diff(&m, dir.path()).unwrap(), false).unwrap();
+        assert_eq!(unchanged(dir.path(), "0123"), Some(3));
+        // Other inputs, an edited file, a missing file, a stray generated file: no vouching.
+        assert_eq!(unchanged(dir.path(), "0124"), None);
+        fs::write(dir.path().join("notes.md"), "mine\n").unwrap();
+        assert_eq!(
+            unchanged(dir.path(), "0123"),
+            Some(3),
+            "a hand-written file is no reason to render"
+        );
+        fs::write(dir.path().join("old.tf"), format!("{GEN}c = 3\n")).unwrap();
+        assert_eq!(unchanged(dir.path(), "0123"), None);
+        fs::remove_file(dir.path().join("old.tf")).unwrap();
+        fs::write(dir.path().join("main.tf"), format!("{GEN}a = 2\n")).unwrap();
+        assert_eq!(unchanged(dir.path(), "0123"), None);
+        fs::remove_file(dir.path().join("main.tf")).unwrap();
+        assert_eq!(unchanged(dir.path(), "0123"), None);
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod diag;
 pub mod emit;
 pub mod error;
 pub mod hcl;
+pub mod lock;
 pub mod module;
 pub mod names;
 pub mod plan;

@@ -123,7 +123,7 @@ fn generate_then_check_is_clean_and_an_edit_is_drift() {
     let dir = scratch(&["session-store.toml"]);
     let (code, out, err) = run(dir.path(), &["generate", "session-store.toml"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("generated/checkout-sessions: 12 created"), "{out}");
+    assert!(out.contains("generated/checkout-sessions: 13 created"), "{out}");
     let module = dir.path().join("generated/checkout-sessions");
     for file in [
         "versions.tf",
@@ -139,7 +139,7 @@ fn generate_then_check_is_clean_and_an_edit_is_drift() {
 
     let again = run(dir.path(), &["generate", "session-store.toml"]);
     assert!(
-        again.1.contains("0 created, 0 updated, 0 removed, 12 unchanged"),
+        again.1.contains("0 created, 0 updated, 0 removed, 13 unchanged"),
         "{}",
         again.1
     );

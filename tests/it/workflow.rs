@@ -52,8 +52,8 @@ fn rediform_toml_lets_generate_and_check_run_without_arguments() {
         repo("out = \"infra/cache\"\nworkloads = [\"workloads\"]\n\n[modules]\ndev-cache = \"infra/dev/cache\"\n");
     let (code, out, err) = run(dir.path(), &["generate"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("infra/cache/checkout-sessions: 12 created"), "{out}");
-    assert!(out.contains("infra/dev/cache: 12 created"), "{out}");
+    assert!(out.contains("infra/cache/checkout-sessions: 13 created"), "{out}");
+    assert!(out.contains("infra/dev/cache: 13 created"), "{out}");
     // The non-workload TOML file in the directory was left alone, not reported.
     assert!(err.is_empty(), "{err}");
     let main = fs::read_to_string(dir.path().join("infra/cache/checkout-sessions/main.tf")).unwrap();

@@ -56,7 +56,7 @@ expect 1 "run: rediform generate workloads/session-store.toml" \
   pre-commit run rediform-check --files workloads/session-store.toml taplo.toml
 
 # 2. The generate hook writes the module and fails the run (--exit-code) so it can be reviewed.
-expect 1 "modules/checkout-sessions: 12 created" \
+expect 1 "modules/checkout-sessions: 13 created" \
   pre-commit run rediform-generate --files workloads/session-store.toml taplo.toml
 test -f modules/checkout-sessions/main.tf
 git add -A
