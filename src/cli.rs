@@ -242,25 +242,40 @@ fn catalog(prices: Option<&Path>) -> Result<Catalog, Error> {
     let Some(path) = prices else {
         return Ok(Catalog::embedded());
     };
-    let text = read_text(path)?;
-    Catalog::with_prices(&text).map_err(|e| Error::Input {
+    catalog_with(path, &read_text(path)?)
+}
+
+/// The catalog with the prices of a `--prices` file already read.
+fn catalog_with(path: &Path, text: &str) -> Result<Catalog, Error> {
+    Catalog::with_prices(text).map_err(|e| Error::Input {
         file: display(path),
-        source_text: text,
+        source_text: text.to_owned(),
         diagnostics: e.0,
     })
 }
 
+/// A workload file's problems, with its text for rendering them.
+fn input_error(path: &Path, text: &str, diagnostics: Vec<Diagnostic>) -> Error {
+    Error::Input {
+        file: display(path),
+        source_text: text.to_owned(),
+        diagnostics,
+    }
+}
+
+/// Reads and validates one workload file: its text and the workload.
+fn load_workload(path: &Path) -> Result<(String, workload::Workload), Error> {
+    let text = read_text(path)?;
+    match workload::parse(&text) {
+        Ok(w) => Ok((text, w)),
+        Err(diagnostics) => Err(input_error(path, &text, not_a_workload(&text).unwrap_or(diagnostics))),
+    }
+}
+
 /// Parses, validates and plans one workload file.
 fn plan_file(path: &Path, catalog: &Catalog) -> Result<Plan, Error> {
-    let text = read_text(path)?;
-    let input_error = |diagnostics| Error::Input {
-        file: display(path),
-        source_text: text.clone(),
-        diagnostics,
-    };
-    let workload =
-        workload::parse(&text).map_err(|diagnostics| input_error(not_a_workload(&text).unwrap_or(diagnostics)))?;
-    plan::build(&workload, catalog).map_err(input_error)
+    let (text, workload) = load_workload(path)?;
+    plan::build(&workload, catalog).map_err(|d| input_error(path, &text, d))
 }
 
 /// One clear diagnostic for a TOML file that shares no table with a workload file (a
@@ -400,14 +415,7 @@ fn modules(job: &project::Job, out: &mut Output) -> (Vec<Built>, Outcome) {
     let mut built = Vec::new();
     for file in &job.files {
         let source = job.source_name(file);
-        let result = read_text(file).and_then(|text| {
-            let input_error = |diagnostics| Error::Input {
-                file: display(file),
-                source_text: text.clone(),
-                diagnostics,
-            };
-            let workload = workload::parse(&text)
-                .map_err(|diagnostics| input_error(not_a_workload(&text).unwrap_or(diagnostics)))?;
+        let result = load_workload(file).and_then(|(text, workload)| {
             let name = workload.name.to_string();
             if names.contains(&name) {
                 return Err(Error::Usage(format!(
@@ -431,17 +439,13 @@ fn modules(job: &project::Job, out: &mut Output) -> (Vec<Built>, Outcome) {
                 Some(r) => r,
                 None => renderer.insert(Renderer {
                     catalog: match (&job.prices, &prices) {
-                        (Some(path), Some(text)) => Catalog::with_prices(text).map_err(|e| Error::Input {
-                            file: display(path),
-                            source_text: text.clone(),
-                            diagnostics: e.0,
-                        })?,
+                        (Some(path), Some(text)) => catalog_with(path, text)?,
                         _ => Catalog::embedded(),
                     },
                     templates: Templates::with_overrides(&overrides).map_err(|e| Error::Usage(e.to_string()))?,
                 }),
             };
-            let plan = plan::build(&workload, &r.catalog).map_err(input_error)?;
+            let plan = plan::build(&workload, &r.catalog).map_err(|d| input_error(file, &text, d))?;
             let spec = module::spec(&plan, &source, job.as_module);
             let mut module = render::render(&spec, &r.templates).map_err(|e| {
                 Error::Usage(match &job.templates {
