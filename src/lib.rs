@@ -1,4 +1,5 @@
-//! rediform: a Redis/Valkey workload file in, the AWS path that fits it and why out.
+//! rediform: a Redis/Valkey workload file in, the AWS path that fits it, why, what each path costs,
+//! and a ready-to-apply Terraform module for it out.
 //!
 //! ```text
 //! workload.toml --workload::parse--> Workload --size--> Sizes --cost--> Costs
@@ -6,11 +7,16 @@
 //!                                        +------------decide::decide<------+
 //!                                                          |
 //!                                   plan::build --> Plan (every printed value computed)
+//!                                        |                 |
+//!                    report (decide: text / JSON)    module::spec --> ModuleSpec
 //!                                                          |
-//!                                          report (decide: text / JSON)
+//!                                 render::render (Tera) --> hcl::canonicalize (parse gate + fmt)
+//!                                                          |
+//!                                     Module --emit::diff/apply--> files (+ lock: .rediform.lock)
 //! ```
 //!
-//! Every stage is a pure function; only `cli` reads files and prints.
+//! Every stage is a pure function; only `emit` and `cli` touch the disk, and only `cli` prints
+//! (`cli::project` finds `rediform.toml`, parsed by `config`, and the workload files).
 
 pub mod catalog;
 pub mod cli;
