@@ -72,6 +72,10 @@ pub struct ModuleSpec {
     pub backup: Backup,
     /// Whether alarms are generated.
     pub alarms_enabled: bool,
+    /// The cluster takes `var.event_topic_arn` for its event notifications (ElastiCache
+    /// node-based and MemoryDB). Never the module's alarm topic: it is encrypted, and ElastiCache
+    /// "cannot publish" to an encrypted topic (ElastiCache DG, "Event Notifications and Amazon SNS").
+    pub event_topic: bool,
     /// The static alarm targets (member cache-cluster ids, node ids).
     pub alarm_targets: Vec<String>,
     /// The alarms.
@@ -423,6 +427,7 @@ pub fn spec(plan: &Plan, source_file: &str, as_module: bool) -> ModuleSpec {
             maintenance_window: plan.backup.maintenance_window.clone(),
         },
         alarms_enabled: plan.alarms.enabled,
+        event_topic: matches!(plan.path, PathId::Elasticache | PathId::Memorydb),
         alarm_targets: Vec::new(),
         alarms: Vec::new(),
         checkov_skips: Vec::new(),
