@@ -307,6 +307,14 @@ fn render_one(templates: &Templates, template: &str, context: &tera::Context) ->
 fn tf_docs(files: &BTreeMap<String, String>) -> String {
     let body = |name: &str| files.get(name).and_then(|t| hcl_edit::parser::parse_body(t).ok());
     let esc = |s: &str| s.replace('_', "\\_").replace('|', "\\|");
+    // terraform-docs' name cell: an anchor, then the name linking to it.
+    let cell = |kind: &str, name: &str| {
+        format!(
+            "<a name=\"{kind}_{name}\"></a> [{}](#{kind}\\_{})",
+            esc(name),
+            esc(name)
+        )
+    };
     let string_of = |block: &hcl_edit::structure::Block, key: &str| {
         block.body.get_attribute(key).map(|a| {
             a.value
@@ -318,11 +326,8 @@ fn tf_docs(files: &BTreeMap<String, String>) -> String {
     if let Some(versions) = body("versions.tf") {
         for terraform in versions.get_blocks("terraform") {
             if let Some(v) = string_of(terraform, "required_version") {
-                writeln!(
-                    out,
-                    "| <a name=\"requirement_terraform\"></a> [terraform](#requirement\\_terraform) | {v} |"
-                )
-                .expect("writing to a String cannot fail");
+                writeln!(out, "| {} | {v} |", cell("requirement", "terraform"))
+                    .expect("writing to a String cannot fail");
             }
             for providers in terraform.body.get_blocks("required_providers") {
                 for attr in providers.body.attributes() {
@@ -334,9 +339,8 @@ fn tf_docs(files: &BTreeMap<String, String>) -> String {
                     });
                     writeln!(
                         out,
-                        "| <a name=\"requirement_{name}\"></a> [{}](#requirement\\_{}) | {} |",
-                        esc(name),
-                        esc(name),
+                        "| {} | {} |",
+                        cell("requirement", name),
                         version.unwrap_or_default()
                     )
                     .expect("writing to a String cannot fail");
@@ -365,9 +369,8 @@ fn tf_docs(files: &BTreeMap<String, String>) -> String {
             };
             writeln!(
                 out,
-                "| <a name=\"input_{name}\"></a> [{}](#input\\_{}) | {} | `{ty}` | {default} | {required} |",
-                esc(name),
-                esc(name),
+                "| {} | {} | `{ty}` | {default} | {required} |",
+                cell("input", name),
                 description.replace('|', "\\|")
             )
             .expect("writing to a String cannot fail");
@@ -382,9 +385,8 @@ fn tf_docs(files: &BTreeMap<String, String>) -> String {
             let description = string_of(o, "description").unwrap_or_default();
             writeln!(
                 out,
-                "| <a name=\"output_{name}\"></a> [{}](#output\\_{}) | {} |",
-                esc(name),
-                esc(name),
+                "| {} | {} |",
+                cell("output", name),
                 description.replace('|', "\\|")
             )
             .expect("writing to a String cannot fail");
