@@ -183,6 +183,7 @@ impl Output {
         if self.closed || self.quiet {
             return;
         }
+        let text = crate::encode::terminal(text);
         let mut stdout = io::stdout().lock();
         if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
             self.closed = true;
@@ -194,7 +195,9 @@ impl Output {
     }
 
     fn error(&mut self, error: &Error) -> Outcome {
-        let text = error.render();
+        // User text in a message (a name, a line of the file) is shown, never obeyed: control
+        // characters are escaped before the colours are added.
+        let text = crate::encode::terminal(&error.render()).into_owned();
         let text = if self.color { crate::diag::colorize(&text) } else { text };
         let _ = io::stderr().write_all(text.as_bytes());
         self.outcome = self.outcome.max(error.outcome());

@@ -25,6 +25,7 @@ pub mod cost;
 pub mod decide;
 pub mod diag;
 pub mod emit;
+pub mod encode;
 pub mod error;
 pub mod hcl;
 pub mod lock;

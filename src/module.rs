@@ -20,6 +20,8 @@ pub struct ModuleSpec {
     pub name: String,
     /// The workload file, as the header names it.
     pub source_file: String,
+    /// The command that regenerates the module (`rediform generate <file>`, quoted for a shell).
+    pub regenerate: String,
     /// `elasticache`, `serverless`, `memorydb`, `self-hosted`.
     pub path: PathId,
     /// "ElastiCache node-based" …
@@ -389,6 +391,7 @@ pub fn spec(plan: &Plan, source_file: &str, as_module: bool) -> ModuleSpec {
     let mut spec = ModuleSpec {
         name: name.clone(),
         source_file: source_file.to_owned(),
+        regenerate: format!("rediform generate {}", crate::encode::shell_word(source_file)),
         path: plan.path,
         path_title: plan.path.display_name(),
         engine: plan.engine,

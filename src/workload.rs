@@ -477,6 +477,9 @@ fn validate(raw: RawFile, problems: &mut Vec<Diagnostic>) -> Workload {
             "write a region such as \"us-east-1\" or \"eu-west-2\"",
         );
     }
+    if let Some(text) = &raw.workload.description {
+        validate_description(text, &mut p);
+    }
     let data = validate_data(raw.data, &mut p);
     let traffic = validate_traffic(&raw.traffic, &mut p);
     let ops_cost = raw.team.ops_cost_usd_per_month.unwrap_or(3000.0);
@@ -525,6 +528,34 @@ fn validate(raw: RawFile, problems: &mut Vec<Diagnostic>) -> Workload {
         alarms,
         backup,
         overrides,
+    }
+}
+
+/// The longest description every path's API takes: ElastiCache Serverless allows 255 characters
+/// (`src/data/aws_rules.toml`, `aws_elasticache_serverless_cache.description`); the strictest path
+/// decides, so that a path change never makes a valid file invalid.
+pub const DESCRIPTION_MAX_CHARS: usize = 255;
+
+/// `workload.description`: one line of 1 to 255 characters. Any other character is data: the
+/// encoders of `crate::encode` carry it into the module unchanged.
+fn validate_description(text: &str, p: &mut Problems<'_>) {
+    let chars = text.chars().count();
+    if chars == 0 || chars > DESCRIPTION_MAX_CHARS {
+        p.add(
+            "workload.description",
+            format!("description is {chars} characters long; it must be 1 to {DESCRIPTION_MAX_CHARS} (the AWS limit)"),
+            "shorten it, or remove the key for the default description",
+        );
+    }
+    if let Some(c) = text.chars().find(|c| crate::encode::is_hidden(*c)) {
+        p.add(
+            "workload.description",
+            format!(
+                "description holds the control character {}; it must be one line of text",
+                crate::encode::terminal(&c.to_string())
+            ),
+            "remove line breaks, tabs and other control characters",
+        );
     }
 }
 

@@ -5,6 +5,7 @@ mod decide_table;
 mod errors;
 mod fixtures;
 mod generate;
+mod injection;
 mod props;
 mod support;
 mod workflow;
