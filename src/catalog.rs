@@ -336,6 +336,28 @@ const OPTIONAL_FIGURES: &[&str] = &[
 ];
 
 /// Puts `over` into `base`, key by key, reporting keys `base` does not have and type changes.
+/// A price or figure must be a finite number of at least 0 (TOML allows `nan`, `inf` and
+/// negative numbers, which would turn every estimate and guard into nonsense), and
+/// `meta.hours_per_month` 1 to 744 (31 days).
+fn check_number(path: &str, value: &toml::Value, problems: &mut Vec<Diagnostic>) {
+    let number = match value {
+        toml::Value::Float(f) => *f,
+        toml::Value::Integer(i) => *i as f64,
+        _ => return,
+    };
+    let (ok, expected) = if path == "meta.hours_per_month" {
+        ((1.0..=744.0).contains(&number), "1 to 744 (the hours of a month)")
+    } else {
+        (number.is_finite() && number >= 0.0, "a finite number of 0 or more")
+    };
+    if !ok {
+        problems.push(Diagnostic::new(
+            path,
+            format!("`{path}` must be {expected}, not {number}"),
+        ));
+    }
+}
+
 fn merge(base: &mut toml::Table, over: toml::Table, prefix: &str, problems: &mut Vec<Diagnostic>) {
     for (key, value) in over {
         let path = if prefix.is_empty() {
@@ -343,6 +365,7 @@ fn merge(base: &mut toml::Table, over: toml::Table, prefix: &str, problems: &mut
         } else {
             format!("{prefix}.{key}")
         };
+        check_number(&path, &value, problems);
         let is_price_table = base.contains_key("source");
         if !base.contains_key(&key) && is_price_table && OPTIONAL_FIGURES.contains(&key.as_str()) {
             match value {

@@ -11,11 +11,11 @@ use clap_complete::Shell;
 
 use crate::catalog::Catalog;
 use crate::diag::Diagnostic;
-use crate::emit::{self, Change};
+use crate::emit::{self, Change, Written};
 use crate::error::{Error, Outcome};
 use crate::plan::{self, Plan};
-use crate::render::{self, Module, Templates};
-use crate::{lock, module, report, workload};
+use crate::render::{self, Gate, Module, Templates};
+use crate::{module, report, workload};
 
 mod project;
 
@@ -32,10 +32,18 @@ struct Cli {
     command: Command,
 }
 
-/// `--version`: the crate version and the date of the built-in catalog and prices.
+/// `--version`: the crate version, the build id `.rediform.lock` records, and the date of the
+/// built-in catalog and prices.
 fn version() -> &'static str {
     static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    VERSION.get_or_init(|| format!("{} ({})", env!("CARGO_PKG_VERSION"), Catalog::embedded_dates()))
+    VERSION.get_or_init(|| {
+        format!(
+            "{} (build {}; {})",
+            env!("CARGO_PKG_VERSION"),
+            crate::lock::BUILD_ID,
+            Catalog::embedded_dates()
+        )
+    })
 }
 
 #[derive(Debug, Subcommand)]
@@ -209,13 +217,51 @@ fn display(path: &Path) -> String {
     path.display().to_string()
 }
 
-/// Reads a file as UTF-8 text; a binary or non-UTF-8 file is an input error at its first bad byte.
+/// The largest input rediform reads: a workload file, `rediform.toml`, a `--prices` file or a
+/// template is a few kilobytes; a larger one is a mistake (or `/dev/zero`), not a reason to fill
+/// the memory.
+const MAX_INPUT_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads a regular file of at most [`MAX_INPUT_BYTES`] as UTF-8 text. A FIFO, a device or a
+/// directory is refused before it is opened (opening a FIFO waits for a writer), a larger file
+/// before it is read; a binary or non-UTF-8 file is an input error at its first bad byte.
 fn read_text(path: &Path) -> Result<String, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+    use std::io::Read as _;
+    let cannot_read = |source| Error::Io {
         action: "cannot read",
         path: path.to_owned(),
         source,
-    })?;
+    };
+    let refuse = |why: String| Error::Input {
+        file: display(path),
+        source_text: String::new(),
+        diagnostics: vec![Diagnostic::new("", why).at(Some(0..0)).help("name a regular TOML file")],
+    };
+    let meta = std::fs::metadata(path).map_err(cannot_read)?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file (a FIFO, socket or device)"
+        };
+        return Err(refuse(format!("this is {what}; rediform reads regular files only")));
+    }
+    if meta.len() > MAX_INPUT_BYTES {
+        return Err(refuse(format!(
+            "this file is {} bytes; rediform reads inputs of at most {MAX_INPUT_BYTES} bytes",
+            meta.len()
+        )));
+    }
+    let file = std::fs::File::open(path).map_err(cannot_read)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot_read)?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(refuse(format!(
+            "this file grew past {MAX_INPUT_BYTES} bytes while it was read"
+        )));
+    }
     let bad = |at: usize, message: &str, text: String| Error::Input {
         file: display(path),
         source_text: text,
@@ -329,6 +375,8 @@ fn decide(files: &[PathBuf], format: Format, prices: Option<&Path>, out: &mut Ou
 }
 
 /// Every file under `dir`, at any depth, sorted; entries whose name starts with `.` are skipped.
+/// Symbolic links to directories are not followed (a link back up the tree would never end);
+/// links to files are listed like files.
 fn files_under(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     let cannot_list = |path: &Path| {
         let path = path.to_owned();
@@ -347,9 +395,10 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>, Error> {
                 continue;
             }
             let path = entry.path();
-            if path.is_dir() {
+            let kind = entry.file_type().map_err(cannot_list(&current))?;
+            if kind.is_dir() {
                 pending.push(path);
-            } else {
+            } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
                 found.push(path);
             }
         }
@@ -378,28 +427,104 @@ fn template_overrides(dir: &Path) -> Result<Vec<(String, String)>, Error> {
         .collect()
 }
 
-/// A workload's module: rendered, or known to be on disk as `generate` would write it.
-enum Built {
-    /// Rendered, to be compared with `dir` (and written by `generate`).
-    Rendered {
-        module: Module,
-        dir: PathBuf,
-        source: String,
-    },
-    /// `dir` holds it already, by its lock file: `files` files, nothing rendered.
-    Unchanged { dir: PathBuf, files: usize },
+/// A workload file of the job, read and validated.
+struct Unit {
+    /// The file as given.
+    file: PathBuf,
+    /// The file as generated headers name it.
+    source: String,
+    /// Its text.
+    text: String,
+    /// The validated workload.
+    workload: workload::Workload,
+    /// Its module directory.
+    dir: PathBuf,
 }
 
-/// The catalog and templates, built when the first module must be rendered (compiling the
-/// templates is most of the cost of a `check` that finds nothing to do).
-struct Renderer {
-    catalog: Catalog,
-    templates: Templates,
+/// A workload's module, rendered, and where it goes.
+struct Built {
+    module: Module,
+    dir: PathBuf,
+    source: String,
 }
 
-/// The module of every workload of the job; errors are printed, the worst outcome returned
-/// beside. A module whose lock file vouches for it is not rendered (`crate::lock`).
-fn modules(job: &project::Job, out: &mut Output) -> (Vec<Built>, Outcome) {
+/// Reads and validates every workload of the job before anything is rendered or written: each
+/// problem is reported, and two workloads that would share a module directory (the same name, or
+/// two names mapped to one directory in `rediform.toml`) are refused together, naming both files.
+fn load_units(job: &project::Job, out: &mut Output) -> (Vec<Unit>, Outcome) {
+    let mut worst = Outcome::Success;
+    let mut units: Vec<Unit> = Vec::new();
+    for file in &job.files {
+        match load_workload(file) {
+            Ok((text, workload)) => {
+                let dir = job.module_dir(workload.name.as_str());
+                units.push(Unit {
+                    source: job.source_name(file),
+                    file: file.clone(),
+                    text,
+                    workload,
+                    dir,
+                });
+            }
+            Err(e) => worst = worst.max(out.error(&e)),
+        }
+    }
+    // `[modules]` may only name workloads that exist (when the job is the whole project and
+    // every file could be read: a file with errors may be the one that has the name).
+    let names: Vec<&str> = units.iter().map(|u| u.workload.name.as_str()).collect();
+    let complete = worst == Outcome::Success;
+    for mapped in job.mapped_names.iter().filter(|_| complete) {
+        if !names.contains(&mapped.as_str()) {
+            let hint = crate::diag::did_you_mean(mapped, &names)
+                .map_or_else(String::new, |best| format!("; did you mean `{best}`?"));
+            worst = worst.max(out.error(&Error::Usage(format!(
+                "rediform.toml [modules] maps `{mapped}`, but no workload file is named so{hint}; nothing was written"
+            ))));
+            return (Vec::new(), worst);
+        }
+    }
+    let mut by_dir: std::collections::BTreeMap<PathBuf, Vec<usize>> = std::collections::BTreeMap::new();
+    for (i, unit) in units.iter().enumerate() {
+        by_dir.entry(project::normalize(&unit.dir)).or_default().push(i);
+    }
+    let mut refused = vec![false; units.len()];
+    for (dir, users) in &by_dir {
+        if users.len() < 2 {
+            continue;
+        }
+        let names: Vec<String> = users
+            .iter()
+            .map(|&i| format!("{} (`{}`)", display(&units[i].file), units[i].workload.name))
+            .collect();
+        let same_name = users
+            .iter()
+            .all(|&i| units[i].workload.name == units[users[0]].workload.name);
+        let why = if same_name {
+            "name the same workload; each workload needs its own name (it names the module directory)"
+        } else {
+            "map to one module directory in rediform.toml [modules]; give each workload its own directory"
+        };
+        worst = worst.max(out.error(&Error::Usage(format!(
+            "{} {why}: {}; nothing of them was written",
+            names.join(" and "),
+            dir.display()
+        ))));
+        for &i in users {
+            refused[i] = true;
+        }
+    }
+    let units = units
+        .into_iter()
+        .zip(refused)
+        .filter_map(|(u, refused)| (!refused).then_some(u))
+        .collect();
+    (units, worst)
+}
+
+/// The module of every workload of the job, each rendered in full (SPEC §9 "trust": nothing read
+/// from the repository lets a module go unrendered). Workloads are planned and rendered on every
+/// CPU; errors are printed in the order of the files, the worst outcome returned beside.
+fn modules(job: &project::Job, gate: Gate, out: &mut Output) -> (Vec<Built>, Outcome) {
     let inputs = (|| {
         let prices = job.prices.as_deref().map(read_text).transpose()?;
         let overrides = match &job.templates {
@@ -412,64 +537,93 @@ fn modules(job: &project::Job, out: &mut Output) -> (Vec<Built>, Outcome) {
         Ok(i) => i,
         Err(e) => return (Vec::new(), out.error(&e)),
     };
-    let mut renderer: Option<Renderer> = None;
-    let mut worst = Outcome::Success;
-    let mut names: Vec<String> = Vec::new();
-    let mut built = Vec::new();
-    for file in &job.files {
-        let source = job.source_name(file);
-        let result = load_workload(file).and_then(|(text, workload)| {
-            let name = workload.name.to_string();
-            if names.contains(&name) {
-                return Err(Error::Usage(format!(
-                    "{}: another workload file is also named `{name}`; each workload needs its own name (its module directory)",
-                    display(file)
-                )));
-            }
-            names.push(name.clone());
-            let dir = job.module_dir(&name);
-            let input = lock::fingerprint(&lock::Inputs {
-                source: &source,
-                workload: &text,
-                as_module: job.as_module,
-                prices: prices.as_deref(),
-                templates: &overrides,
-            });
-            if let Some(files) = emit::unchanged(&dir, &input) {
-                return Ok(Built::Unchanged { dir, files });
-            }
-            let r = match &renderer {
-                Some(r) => r,
-                None => renderer.insert(Renderer {
-                    catalog: match (&job.prices, &prices) {
-                        (Some(path), Some(text)) => catalog_with(path, text)?,
-                        _ => Catalog::embedded(),
-                    },
-                    templates: Templates::with_overrides(&overrides).map_err(|e| Error::Usage(e.to_string()))?,
-                }),
-            };
-            let plan = plan::build(&workload, &r.catalog).map_err(|d| input_error(file, &text, d))?;
-            let spec = module::spec(&plan, &source, job.as_module);
-            let mut module = render::render(&spec, &r.templates).map_err(|e| {
-                Error::Usage(match &job.templates {
-                    Some(dir) => format!(
-                        "{}: {e} (templates from {} replace built-in ones: check those first)",
-                        display(file),
-                        dir.display()
-                    ),
-                    None => format!("{}: rediform bug, please report it: {e}", display(file)),
-                })
-            })?;
-            let lock_file = lock::render(&source, &input, &module.files);
-            module.files.insert(lock::FILE_NAME.to_owned(), lock_file);
-            Ok(Built::Rendered { module, dir, source })
-        });
+    // The templates compile on a thread of their own while the workload files are read.
+    let (compiled, (units, mut worst)) = std::thread::scope(|scope| {
+        let compiling = scope.spawn(|| Templates::with_overrides(&overrides));
+        let loaded = load_units(job, out);
+        (
+            compiling.join().expect("compiling the templates does not panic"),
+            loaded,
+        )
+    });
+    if units.is_empty() {
+        return (Vec::new(), worst);
+    }
+    let renderer = (|| {
+        let catalog = match (&job.prices, &prices) {
+            (Some(path), Some(text)) => catalog_with(path, text)?,
+            _ => Catalog::embedded(),
+        };
+        let templates = compiled.map_err(|e| Error::Usage(e.to_string()))?;
+        Ok::<_, Error>((catalog, templates))
+    })();
+    let (catalog, templates) = match renderer {
+        Ok(r) => r,
+        Err(e) => return (Vec::new(), worst.max(out.error(&e))),
+    };
+    let build = |unit: &Unit| -> Result<Module, Error> {
+        let plan = plan::build(&unit.workload, &catalog).map_err(|d| input_error(&unit.file, &unit.text, d))?;
+        let spec = module::spec(&plan, &unit.source, job.as_module);
+        render::render_with(&spec, &templates, gate).map_err(|e| render_error(job, &unit.file, &e))
+    };
+    let results = parallel_map(&units, build);
+    let mut done = Vec::new();
+    for (unit, result) in units.into_iter().zip(results) {
         match result {
-            Ok(b) => built.push(b),
+            Ok(module) => done.push(Built {
+                module,
+                dir: unit.dir,
+                source: unit.source,
+            }),
             Err(e) => worst = worst.max(out.error(&e)),
         }
     }
-    (built, worst)
+    (done, worst)
+}
+
+/// A render failure: a bug of rediform's, or of the templates that replace built-in ones.
+fn render_error(job: &project::Job, file: &Path, e: &render::RenderError) -> Error {
+    Error::Usage(match &job.templates {
+        Some(dir) => format!(
+            "{}: {e} (templates from {} replace built-in ones: check those first)",
+            display(file),
+            dir.display()
+        ),
+        None => format!("{}: rediform bug, please report it: {e}", display(file)),
+    })
+}
+
+/// `f` over every item, on as many threads as the machine has CPUs (work is handed out one item
+/// at a time), the results in the items' order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        mine.push((i, f(item)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a worker does not panic"))
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 fn generate(args: &GenerateArgs, force: bool, exit_code: bool, out: &mut Output) -> Outcome {
@@ -477,56 +631,44 @@ fn generate(args: &GenerateArgs, force: bool, exit_code: bool, out: &mut Output)
         Ok(job) => job,
         Err(e) => return out.error(&e),
     };
-    let (modules, mut worst) = modules(&job, out);
-    for built in &modules {
-        let (m, dir) = match built {
-            Built::Unchanged { dir, files } => {
-                out.print(&format!(
-                    "{}: 0 created, 0 updated, 0 removed, {files} unchanged\n",
-                    dir.display()
-                ));
+    let (modules, mut worst) = modules(&job, Gate::Every, out);
+    for Built { module: m, dir, .. } in &modules {
+        let mut waiting = |dir: &Path| {
+            let _ = writeln!(
+                io::stderr(),
+                "waiting for another rediform that is writing {}",
+                crate::encode::terminal(&dir.display().to_string())
+            );
+        };
+        let changes = match emit::write(m, dir, force, &mut waiting) {
+            Ok(Written::Done(changes)) => changes,
+            Ok(Written::Refused(changes)) => {
+                for c in changes.iter().filter(|c| matches!(c, Change::Foreign { .. })) {
+                    worst = worst.max(out.error(&Error::Usage(format!(
+                        "{} exists and was not generated by rediform; nothing of {} was written (move the file away, or pass --force to take it over)",
+                        c.path().display(),
+                        m.name
+                    ))));
+                }
                 continue;
             }
-            Built::Rendered { module, dir, .. } => (module, dir),
-        };
-        let changes = match emit::diff(m, dir) {
-            Ok(c) => c,
             Err(e) => {
                 worst = worst.max(out.error(&Error::from(e)));
                 continue;
             }
         };
-        let foreign: Vec<&Change> = changes.iter().filter(|c| matches!(c, Change::Foreign(..))).collect();
-        if !foreign.is_empty() && !force {
-            for c in foreign {
-                worst = worst.max(out.error(&Error::Usage(format!(
-                    "{} exists and was not generated by rediform; nothing of {} was written (move the file away, or pass --force to take it over)",
-                    c.path().display(),
-                    m.name
-                ))));
-            }
-            continue;
-        }
-        if let Err(e) = emit::apply(&changes, force) {
-            worst = worst.max(out.error(&Error::from(e)));
-            continue;
-        }
-        let count = |verb: &str| {
-            changes
-                .iter()
-                .filter(|c| c.verb() == verb || (verb == "create" && c.verb() == "foreign"))
-                .count()
-        };
-        if exit_code && !changes.is_empty() {
+        let count = |verbs: &[&str]| changes.iter().filter(|c| verbs.contains(&c.verb())).count();
+        let written = count(&["create", "update", "delete", "foreign"]);
+        if exit_code && written > 0 {
             worst = worst.max(Outcome::Drift);
         }
         out.print(&format!(
             "{}: {} created, {} updated, {} removed, {} unchanged\n",
             dir.display(),
-            count("create"),
-            count("update"),
-            count("delete"),
-            m.files.len() - count("create") - count("update"),
+            count(&["create", "foreign"]),
+            count(&["update"]),
+            count(&["delete"]),
+            m.files.len() - count(&["create", "foreign", "update"]),
         ));
     }
     worst
@@ -547,16 +689,31 @@ fn check(args: &GenerateArgs, format: Format, out: &mut Output) -> Outcome {
         Ok(job) => job,
         Err(e) => return out.error(&e),
     };
-    let (modules, mut worst) = modules(&job, out);
+    let (modules, mut worst) = modules(&job, Gate::Caller, out);
     let mut drift = Vec::new();
-    for built in &modules {
-        let Built::Rendered { module: m, dir, source } = built else {
-            continue;
+    for Built { module: m, dir, source } in &modules {
+        let changes = match emit::diff(m, dir) {
+            Ok(changes) => changes,
+            Err(e) => {
+                worst = worst.max(out.error(&Error::from(e)));
+                continue;
+            }
         };
-        match emit::diff(m, dir) {
-            Ok(changes) => drift.extend(changes.into_iter().map(|c| (m.name.as_str(), source.as_str(), c))),
-            Err(e) => worst = worst.max(out.error(&Error::from(e))),
+        // What would be written must pass the parse gate, as in generate.
+        let differing = changes
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c,
+                    Change::Create { .. } | Change::Update { .. } | Change::Foreign { .. }
+                )
+            })
+            .filter_map(|c| c.path().file_name().and_then(|n| n.to_str()));
+        if let Err(e) = m.gate(differing) {
+            worst = worst.max(out.error(&render_error(&job, Path::new(source), &e)));
+            continue;
         }
+        drift.extend(changes.into_iter().map(|c| (m.name.as_str(), source.as_str(), c)));
     }
     let entries: Vec<Drift> = drift
         .iter()
@@ -565,12 +722,7 @@ fn check(args: &GenerateArgs, format: Format, out: &mut Output) -> Outcome {
             source,
             path: display(change.path()),
             change: change.verb(),
-            reason: match change {
-                Change::Create(..) => "would be created",
-                Change::Update(..) => "would change",
-                Change::Delete(_) => "would be deleted (no longer generated)",
-                Change::Foreign(..) => "is in the way: not generated by rediform",
-            },
+            reason: change.reason(),
         })
         .collect();
     match format {
@@ -584,7 +736,11 @@ fn check(args: &GenerateArgs, format: Format, out: &mut Output) -> Outcome {
             text.push('\n');
             out.print(&text);
         }
-        Format::Text if entries.is_empty() => {}
+        Format::Text if entries.is_empty() => {
+            if worst == Outcome::Success {
+                out.print(&format!("{} module(s) up to date\n", modules.len()));
+            }
+        }
         Format::Text => {
             let mut text = String::new();
             for e in &entries {
@@ -598,7 +754,7 @@ fn check(args: &GenerateArgs, format: Format, out: &mut Output) -> Outcome {
     if drift.is_empty() {
         return worst;
     }
-    let foreign = drift.iter().any(|(_, _, c)| matches!(c, Change::Foreign(..)));
+    let foreign = drift.iter().any(|(_, _, c)| matches!(c, Change::Foreign { .. }));
     worst.max(if foreign { Outcome::Invalid } else { Outcome::Drift })
 }
 

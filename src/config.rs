@@ -33,6 +33,11 @@ pub struct Config {
     /// Module directory per workload name, instead of `<out>/<name>`.
     #[serde(default)]
     pub modules: BTreeMap<String, PathBuf>,
+    /// Allow `out` and `[modules]` directories outside the directory of `rediform.toml` (the
+    /// repository root). Off by default: a path that leaves the repository is almost always a
+    /// mistake, and `generate` writes there.
+    #[serde(default)]
+    pub allow_outside_root: bool,
 }
 
 /// Parses a `rediform.toml`; a problem names the key and the position, as in workload files.

@@ -151,10 +151,15 @@ fn node_hours(
     ))
 }
 
-fn elasticache(w: &Workload, sized: &Result<Replicated, String>, engine: Engine, c: &Catalog) -> PathCost {
+fn elasticache(
+    w: &Workload,
+    sized: &Result<Replicated, crate::size::SizeError>,
+    engine: Engine,
+    c: &Catalog,
+) -> PathCost {
     let r = match sized {
         Ok(r) => r,
-        Err(why) => return unavailable(engine, why),
+        Err(why) => return unavailable(engine, &why.message),
     };
     let nodes = if engine == Engine::Memcached {
         memcached_nodes(w, r)
@@ -230,10 +235,10 @@ fn serverless(w: &Workload, sizes: &Sizes, engine: Engine, c: &Catalog) -> PathC
     cost
 }
 
-fn memorydb(w: &Workload, sized: &Result<Replicated, String>, engine: Engine, c: &Catalog) -> PathCost {
+fn memorydb(w: &Workload, sized: &Result<Replicated, crate::size::SizeError>, engine: Engine, c: &Catalog) -> PathCost {
     let r = match sized {
         Ok(r) => r,
-        Err(why) => return unavailable(engine, why),
+        Err(why) => return unavailable(engine, &why.message),
     };
     let (nodes, estimated) = match node_hours(
         r.nodes,
@@ -270,7 +275,7 @@ fn memorydb(w: &Workload, sized: &Result<Replicated, String>, engine: Engine, c:
 fn self_hosted(w: &Workload, sizes: &Sizes, c: &Catalog) -> PathCost {
     let h = match &sizes.self_hosted {
         Ok(h) => h,
-        Err(why) => return unavailable(Engine::Valkey, why),
+        Err(why) => return unavailable(Engine::Valkey, &why.message),
     };
     let Some(p) = c.prices.ec2_instances.get(&h.instance_type) else {
         return unavailable(Engine::Valkey, &format!("no price for EC2 {}", h.instance_type));

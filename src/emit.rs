@@ -1,45 +1,107 @@
-//! Writing modules to disk (SPEC §6, §8): the only module besides `cli` with side effects.
+//! Writing modules to disk (SPEC §6, §8, §9): the only module besides `cli` with side effects.
 //!
 //! [`diff`] compares a rendered [`Module`] with its directory and lists every [`Change`]; it only
-//! reads. [`apply`] carries the changes out: each file is written to a temporary file in the same
-//! directory and renamed over the old one, so a failure leaves every file whole. A file without the
-//! generated header is never overwritten or deleted (unless `force`); generated files the module no
-//! longer has (the path changed) are removed.
+//! reads. [`write`] carries the changes out, all or nothing:
+//!
+//! - it holds an advisory lock (`flock`) on the module directory, so two runs on one module take
+//!   turns, and computes the changes under it;
+//! - ownership (SPEC §9): a file is rediform's only if the module's `.rediform.lock` lists it and
+//!   its header line is exactly rediform's header; anything else in the way is [`Change::Foreign`]
+//!   and is never overwritten (unless `force`) nor deleted;
+//! - every new file is first written in full to a temporary file in the same directory, created
+//!   exclusively under an unpredictable name (`O_EXCL`: a planted file or symlink is never
+//!   followed), and synced; any failure there leaves the module as it was;
+//! - then a lock listing the old and the new files goes in place (so that a run killed between
+//!   the renames leaves no file that is rediform's but unlisted), the files are renamed over the
+//!   old ones, stale files removed, and the final lock renamed in last. A failure among the
+//!   renames puts the old files back;
+//! - temporary files a killed run left behind are removed by the next `generate` and reported by
+//!   `check`.
+//!
+//! Nothing here decides that a module is current without comparing its bytes (SPEC §9 "trust").
 
+use std::fmt::Write as _;
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::render::{Module, GENERATED_MARK};
+use crate::lock::{self, Lock};
+use crate::render::{self, Module};
 
 /// What `generate` would do to one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     /// A new file.
-    Create(PathBuf, String),
-    /// A generated file whose content changes.
-    Update(PathBuf, String),
-    /// A generated file the module no longer has.
-    Delete(PathBuf),
-    /// A hand-written file (no generated header) where the module wants a file.
-    Foreign(PathBuf, String),
+    Create {
+        /// The file.
+        path: PathBuf,
+        /// Its content.
+        text: String,
+    },
+    /// A file of rediform's whose content changes.
+    Update {
+        /// The file.
+        path: PathBuf,
+        /// The new content.
+        text: String,
+        /// The content on disk (put back if the update cannot be finished).
+        old: Vec<u8>,
+        /// The file is not what rediform wrote last (the lock's hash differs): edited by hand.
+        edited: bool,
+    },
+    /// A file of rediform's that the module no longer has (the path or engine changed).
+    Delete {
+        /// The file.
+        path: PathBuf,
+        /// Its content (put back if the update cannot be finished).
+        old: Vec<u8>,
+    },
+    /// A file that is not rediform's where the module wants one: written only with `--force`.
+    Foreign {
+        /// The file.
+        path: PathBuf,
+        /// What rediform would write.
+        text: String,
+    },
+    /// A temporary file an interrupted run left behind.
+    Leftover {
+        /// The file.
+        path: PathBuf,
+    },
 }
 
 impl Change {
     /// The file concerned.
     pub fn path(&self) -> &Path {
         match self {
-            Change::Create(p, _) | Change::Update(p, _) | Change::Delete(p) | Change::Foreign(p, _) => p,
+            Change::Create { path, .. }
+            | Change::Update { path, .. }
+            | Change::Delete { path, .. }
+            | Change::Foreign { path, .. }
+            | Change::Leftover { path } => path,
         }
     }
 
-    /// `create`, `update`, `delete` or `foreign`.
+    /// `create`, `update`, `delete`, `foreign` or `leftover`.
     pub fn verb(&self) -> &'static str {
         match self {
-            Change::Create(..) => "create",
-            Change::Update(..) => "update",
-            Change::Delete(_) => "delete",
-            Change::Foreign(..) => "foreign",
+            Change::Create { .. } => "create",
+            Change::Update { .. } => "update",
+            Change::Delete { .. } => "delete",
+            Change::Foreign { .. } => "foreign",
+            Change::Leftover { .. } => "leftover",
+        }
+    }
+
+    /// Why, in words (`check` prints it after the path).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Change::Create { .. } => "would be created",
+            Change::Update { edited: true, .. } => "was edited by hand; generate would restore it",
+            Change::Update { edited: false, .. } => "would change",
+            Change::Delete { .. } => "would be deleted (no longer generated)",
+            Change::Foreign { .. } => "is in the way: not generated by rediform",
+            Change::Leftover { .. } => "is left from an interrupted run; generate removes it",
         }
     }
 }
@@ -61,128 +123,323 @@ fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> EmitE
     move |source| EmitError { action, path, source }
 }
 
-/// Whether a file's text starts with rediform's header: its first line, or its second after a
-/// script's `#!` line.
-pub fn is_generated(text: &str) -> bool {
-    let mut lines = text.lines();
-    match lines.next() {
-        Some(first) if first.starts_with("#!") => lines.next().is_some_and(|second| second.contains(GENERATED_MARK)),
-        Some(first) => first.contains(GENERATED_MARK),
-        None => false,
+/// What stands at a path.
+enum OnDisk {
+    /// Nothing.
+    Missing,
+    /// A symlink, a directory, a FIFO, a device: never rediform's, never read.
+    Other,
+    /// A regular file and its bytes.
+    File(Vec<u8>),
+}
+
+fn on_disk(path: &Path) -> Result<OnDisk, EmitError> {
+    match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(OnDisk::Missing),
+        Err(e) => Err(io("cannot read", path)(e)),
+        Ok(m) if !m.file_type().is_file() => Ok(OnDisk::Other),
+        Ok(_) => fs::read(path).map(OnDisk::File).map_err(io("cannot read", path)),
     }
 }
 
-/// Whether `dir` holds exactly what a `generate` with these inputs wrote, by its lock file
-/// (`crate::lock`): same build, same inputs, every recorded file unchanged and no other generated
-/// file beside them. Returns the number of files (the lock included) when it does. Reads only;
-/// any doubt is `None`, and the caller renders and compares instead.
-pub fn unchanged(dir: &Path, input: &str) -> Option<usize> {
-    let text = fs::read_to_string(dir.join(crate::lock::FILE_NAME)).ok()?;
-    let lock = crate::lock::parse(&text)?;
-    if lock.build != crate::lock::BUILD_ID || lock.input != input {
-        return None;
-    }
-    for (name, digest) in &lock.files {
-        if crate::lock::hash(&fs::read(dir.join(name)).ok()?) != *digest {
-            return None;
-        }
-    }
-    for entry in fs::read_dir(dir).ok()? {
-        let path = entry.ok()?.path();
-        let name = path.file_name()?.to_str()?;
-        if name == crate::lock::FILE_NAME || lock.files.iter().any(|(f, _)| f == name) || !path.is_file() {
-            continue;
-        }
-        if generated_head(&path) {
-            return None;
-        }
-    }
-    Some(lock.files.len() + 1)
+/// The temporary files of `write` (`.rediform-XXXXXX.tmp`), and those of rediform before 0.2
+/// (`.<file>.rediform-<pid>.tmp`).
+fn is_leftover(name: &str) -> bool {
+    name.starts_with('.')
+        && Path::new(name).extension().is_some_and(|e| e == "tmp")
+        && (name.starts_with(".rediform-") || name.contains(".rediform-"))
 }
 
-/// Whether a file starts with rediform's header (reads its first 256 bytes only).
-fn generated_head(path: &Path) -> bool {
-    let mut head = [0u8; 256];
-    let n = fs::File::open(path)
-        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
-        .unwrap_or(0);
-    is_generated(&String::from_utf8_lossy(&head[..n]))
+/// The module's lock as it is on disk, when it is one rediform wrote.
+fn read_lock(dir: &Path) -> Result<Option<Lock>, EmitError> {
+    Ok(match on_disk(&dir.join(lock::FILE_NAME))? {
+        OnDisk::File(bytes) => std::str::from_utf8(&bytes).ok().and_then(lock::parse),
+        OnDisk::Missing | OnDisk::Other => None,
+    })
+}
+
+/// Whether a file on disk is rediform's: listed in the lock and headed exactly as rediform heads
+/// it (SPEC §9).
+fn owned(lock: Option<&Lock>, name: &str, bytes: &[u8]) -> bool {
+    lock.is_some_and(|l| {
+        l.lists(name) && std::str::from_utf8(bytes).is_ok_and(|text| render::has_header(name, &l.source, text))
+    })
 }
 
 /// Every change that writing `module` into `dir` would make. Reads only.
 pub fn diff(module: &Module, dir: &Path) -> Result<Vec<Change>, EmitError> {
-    let mut changes = Vec::new();
-    if dir.exists() && !dir.is_dir() {
-        return Err(EmitError {
-            action: "cannot write the module into",
-            path: dir.to_owned(),
-            source: std::io::Error::other("it is a file, not a directory"),
-        });
+    match fs::metadata(dir) {
+        Ok(m) if !m.is_dir() => {
+            return Err(EmitError {
+                action: "cannot write the module into",
+                path: dir.to_owned(),
+                source: std::io::Error::other("it is a file, not a directory"),
+            })
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(module
+                .files
+                .iter()
+                .map(|(name, text)| Change::Create {
+                    path: dir.join(name),
+                    text: text.clone(),
+                })
+                .collect())
+        }
+        Err(e) => return Err(io("cannot read", dir)(e)),
     }
+    let old_lock = read_lock(dir)?;
+    let mut changes = Vec::new();
     for (name, text) in &module.files {
         let path = dir.join(name);
-        match fs::read(&path) {
-            Ok(old) if old == text.as_bytes() => {}
-            Ok(old) if is_generated(&String::from_utf8_lossy(&old)) => changes.push(Change::Update(path, text.clone())),
-            Ok(_) => changes.push(Change::Foreign(path, text.clone())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => changes.push(Change::Create(path, text.clone())),
-            Err(e) => return Err(io("cannot read", &path)(e)),
-        }
-    }
-    if dir.is_dir() {
-        let mut stale = Vec::new();
-        for entry in fs::read_dir(dir).map_err(io("cannot list", dir))? {
-            let path = entry.map_err(io("cannot list", dir))?.path();
-            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-                continue;
-            };
-            if module.files.contains_key(name) || !path.is_file() {
+        let bytes = match on_disk(&path)? {
+            OnDisk::Missing => {
+                changes.push(Change::Create {
+                    path,
+                    text: text.clone(),
+                });
                 continue;
             }
-            // Only files carrying our header are ours to remove; terraform.tfvars, .terraform.lock.hcl
-            // and anything else hand-written stay.
-            if generated_head(&path) {
-                stale.push(Change::Delete(path));
+            OnDisk::Other => {
+                changes.push(Change::Foreign {
+                    path,
+                    text: text.clone(),
+                });
+                continue;
+            }
+            OnDisk::File(bytes) => bytes,
+        };
+        if name == lock::FILE_NAME {
+            // The lock is rediform's when it parses as one; a change of build alone is no change.
+            match (&old_lock, std::str::from_utf8(&bytes)) {
+                (Some(_), Ok(old)) if lock::without_build(old) == lock::without_build(text) => {}
+                (Some(_), _) => changes.push(Change::Update {
+                    path,
+                    text: text.clone(),
+                    old: bytes,
+                    edited: false,
+                }),
+                (None, _) => changes.push(Change::Foreign {
+                    path,
+                    text: text.clone(),
+                }),
+            }
+        } else if bytes == text.as_bytes() {
+        } else if owned(old_lock.as_ref(), name, &bytes) {
+            let edited = old_lock
+                .as_ref()
+                .and_then(|l| l.hash_of(name))
+                .is_some_and(|h| h != lock::hash(&bytes));
+            changes.push(Change::Update {
+                path,
+                text: text.clone(),
+                old: bytes,
+                edited,
+            });
+        } else {
+            changes.push(Change::Foreign {
+                path,
+                text: text.clone(),
+            });
+        }
+    }
+    let mut rest = Vec::new();
+    for entry in fs::read_dir(dir).map_err(io("cannot list", dir))? {
+        let entry = entry.map_err(io("cannot list", dir))?;
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
+        if module.files.contains_key(&name) {
+            continue;
+        }
+        let path = entry.path();
+        if is_leftover(&name) {
+            rest.push(Change::Leftover { path });
+        } else if old_lock.as_ref().is_some_and(|l| l.lists(&name)) {
+            // Listed, but removed only if it still carries rediform's header: a file the user
+            // put in its place is theirs.
+            if let OnDisk::File(bytes) = on_disk(&path)? {
+                if owned(old_lock.as_ref(), &name, &bytes) {
+                    rest.push(Change::Delete { path, old: bytes });
+                }
             }
         }
-        stale.sort_by(|a, b| a.path().cmp(b.path()));
-        changes.extend(stale);
     }
+    rest.sort_by(|a, b| a.path().cmp(b.path()));
+    changes.extend(rest);
     Ok(changes)
 }
 
-/// Carries out the changes. `Foreign` files are taken over only with `force`; otherwise nothing
-/// is written and the caller reports them (check for them before calling).
-pub fn apply(changes: &[Change], force: bool) -> Result<(), EmitError> {
-    for change in changes {
-        match change {
-            Change::Create(path, text) | Change::Update(path, text) => write_atomic(path, text)?,
-            Change::Foreign(path, text) if force => write_atomic(path, text)?,
-            Change::Foreign(..) => {}
-            Change::Delete(path) => fs::remove_file(path).map_err(io("cannot remove", path))?,
-        }
-    }
-    Ok(())
+/// What [`write`] did.
+#[derive(Debug)]
+pub enum Written {
+    /// The changes, carried out.
+    Done(Vec<Change>),
+    /// Files that are not rediform's stand where the module wants files, and `force` was not
+    /// given: nothing was written.
+    Refused(Vec<Change>),
 }
 
-/// Writes via a temporary file in the same directory and a rename: the old file or the new one,
-/// never half of either.
-fn write_atomic(path: &Path, text: &str) -> Result<(), EmitError> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    fs::create_dir_all(dir).map_err(io("cannot create", dir))?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.rediform-{}.tmp", std::process::id()));
-    let result = fs::File::create(&tmp)
-        .and_then(|mut f| {
-            f.write_all(text.as_bytes())?;
-            f.sync_all()
-        })
-        .and_then(|()| fs::rename(&tmp, path));
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(io("cannot write", path)(e));
+/// An exclusive advisory lock on a module directory (`flock` on the directory itself, so no
+/// file is added to it), released when dropped.
+struct DirLock {
+    /// Open for as long as the lock is held: closing it releases the lock.
+    _held: fs::File,
+}
+
+impl DirLock {
+    /// Takes the lock; `waiting` is called once if another process holds it.
+    fn acquire(dir: &Path, waiting: &mut dyn FnMut(&Path)) -> Result<DirLock, EmitError> {
+        let file = fs::File::open(dir).map_err(io("cannot open", dir))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                waiting(dir);
+                file.lock().map_err(io("cannot lock", dir))?;
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(io("cannot lock", dir)(e)),
+        }
+        Ok(DirLock { _held: file })
     }
-    Ok(())
+}
+
+/// A file written in full beside its final name, not yet in place.
+struct Staged {
+    file: tempfile::NamedTempFile,
+    path: PathBuf,
+}
+
+fn stage(dir: &Path, path: &Path, text: &str) -> Result<Staged, EmitError> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".rediform-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        // As a file created the ordinary way: readable by all, less the umask.
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    let mut file = builder.tempfile_in(dir).map_err(io("cannot create a file in", dir))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.as_file().sync_all())
+        .map_err(io("cannot write", path))?;
+    Ok(Staged {
+        file,
+        path: path.to_owned(),
+    })
+}
+
+/// Puts a staged file in place.
+fn commit(staged: Staged) -> Result<(), EmitError> {
+    let path = staged.path;
+    staged
+        .file
+        .persist(&path)
+        .map(drop)
+        .map_err(|e| io("cannot write", &path)(e.error))
+}
+
+/// Writes `module` into `dir`, all or nothing (see the module documentation). With `force`,
+/// files that are not rediform's are taken over.
+pub fn write(module: &Module, dir: &Path, force: bool, waiting: &mut dyn FnMut(&Path)) -> Result<Written, EmitError> {
+    fs::create_dir_all(dir).map_err(io("cannot create", dir))?;
+    let _lock = DirLock::acquire(dir, waiting)?;
+    let changes = diff(module, dir)?;
+    if !force && changes.iter().any(|c| matches!(c, Change::Foreign { .. })) {
+        return Ok(Written::Refused(changes));
+    }
+    let lock_path = dir.join(lock::FILE_NAME);
+    // 1. Every new file, in full, beside its final name. A failure drops (and so deletes) them.
+    let mut staged = Vec::new();
+    let mut new_lock = None;
+    for change in &changes {
+        if let Change::Create { path, text } | Change::Update { path, text, .. } | Change::Foreign { path, text } =
+            change
+        {
+            let s = stage(dir, path, text)?;
+            if *path == lock_path {
+                new_lock = Some(s);
+            } else {
+                staged.push(s);
+            }
+        }
+    }
+    // 2. A lock listing the old files and the new ones, so that no file of rediform's is ever on
+    //    disk unlisted. Not needed when no file is added.
+    let adds = changes
+        .iter()
+        .any(|c| matches!(c, Change::Create { .. } | Change::Foreign { .. }) && c.path() != lock_path);
+    let old_lock = fs::read(&lock_path).ok();
+    // (When the lock itself does not change, it already lists every file being added.)
+    if adds && new_lock.is_some() {
+        let mut union = module.files.get(lock::FILE_NAME).cloned().unwrap_or_default();
+        for change in &changes {
+            if let Change::Delete { path, old } = change {
+                if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+                    let _ = writeln!(union, "file {:016x} {name}", lock::hash(old));
+                }
+            }
+        }
+        commit(stage(dir, &lock_path, &union)?)?;
+    }
+    // 3. The renames; on a failure, the old files go back.
+    let mut done: Vec<&Change> = Vec::new();
+    let result = (|| {
+        for s in staged {
+            let path = s.path.clone();
+            commit(s)?;
+            done.extend(changes.iter().find(|c| c.path() == path));
+        }
+        for change in &changes {
+            match change {
+                Change::Delete { path, .. } => {
+                    fs::remove_file(path).map_err(io("cannot remove", path))?;
+                    done.push(change);
+                }
+                Change::Leftover { path } => fs::remove_file(path).map_err(io("cannot remove", path))?,
+                _ => {}
+            }
+        }
+        // 4. The lock, last.
+        if let Some(l) = new_lock {
+            commit(l)?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        roll_back(dir, &done, old_lock.as_deref());
+        return Err(e);
+    }
+    Ok(Written::Done(changes))
+}
+
+/// Best effort after a failed rename: the files that were changed get their old content back,
+/// new ones go, and the old lock returns.
+fn roll_back(dir: &Path, done: &[&Change], old_lock: Option<&[u8]>) {
+    for change in done {
+        match change {
+            Change::Create { path, .. } | Change::Foreign { path, .. } => {
+                let _ = fs::remove_file(path);
+            }
+            Change::Update { path, old, .. } | Change::Delete { path, old } => {
+                if let Ok(s) = stage(dir, path, &String::from_utf8_lossy(old)) {
+                    let _ = commit(s);
+                }
+            }
+            Change::Leftover { .. } => {}
+        }
+    }
+    let lock_path = dir.join(lock::FILE_NAME);
+    match old_lock {
+        Some(old) => {
+            if let Ok(s) = stage(dir, &lock_path, &String::from_utf8_lossy(old)) {
+                let _ = commit(s);
+            }
+        }
+        None => {
+            let _ = fs::remove_file(&lock_path);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -190,84 +447,163 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
+    /// A module of these files (each headed as rediform heads it) and its lock.
     fn module(files: &[(&str, &str)]) -> Module {
+        let mut files: BTreeMap<String, String> = files
+            .iter()
+            .map(|(n, t)| ((*n).to_owned(), format!("{}{t}", render::header(n, "w.toml"))))
+            .collect();
+        let lock = lock::render("m", "w.toml", &files);
+        files.insert(lock::FILE_NAME.to_owned(), lock);
         Module {
             name: "m".to_owned(),
-            files: files
-                .iter()
-                .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
-                .collect::<BTreeMap<_, _>>(),
+            files,
+            templates: BTreeMap::new(),
         }
     }
 
-    const GEN: &str = "# Code generated by rediform from w.toml. DO NOT EDIT.\n";
+    fn verbs(changes: &[Change]) -> Vec<(&'static str, String)> {
+        changes
+            .iter()
+            .map(|c| (c.verb(), c.path().file_name().unwrap().to_string_lossy().into_owned()))
+            .collect()
+    }
 
-    #[test]
-    fn the_header_of_a_script_follows_its_shebang() {
-        assert!(is_generated(&format!("#!/bin/bash\n{GEN}echo\n")));
-        assert!(!is_generated("#!/bin/bash\necho\n"));
-        assert!(!is_generated(&format!("\n{GEN}")));
+    fn write_all(m: &Module, dir: &Path, force: bool) -> Vec<Change> {
+        match write(m, dir, force, &mut |_| {}).unwrap() {
+            Written::Done(c) => c,
+            Written::Refused(c) => panic!("refused: {c:?}"),
+        }
     }
 
     #[test]
-    fn diff_then_apply_then_nothing_to_do() {
+    fn write_then_nothing_to_do() {
         let dir = tempfile::tempdir().unwrap();
-        let m = module(&[("main.tf", &format!("{GEN}a = 1\n"))]);
+        let m = module(&[("main.tf", "a = 1\n")]);
+        assert_eq!(
+            verbs(&diff(&m, dir.path()).unwrap()),
+            [
+                ("create", ".rediform.lock".to_owned()),
+                ("create", "main.tf".to_owned())
+            ]
+        );
+        write_all(&m, dir.path(), false);
+        assert!(diff(&m, dir.path()).unwrap().is_empty());
+        let left: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| is_leftover(n))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn a_file_is_ours_only_when_listed_and_headed() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = module(&[("main.tf", "a = 1\n")]);
+        write_all(&m, dir.path(), false);
+        // Headed but not listed (a copy), listed but not headed (the user's own file in its place).
+        let header = render::header("old.tf", "w.toml");
+        fs::write(dir.path().join("copy.tf"), format!("{header}b = 2\n")).unwrap();
+        let smaller = module(&[("other.tf", "c = 3\n")]);
+        fs::write(dir.path().join("main.tf"), "mine = true\n").unwrap();
+        let changes = diff(&smaller, dir.path()).unwrap();
+        assert_eq!(
+            verbs(&changes),
+            [
+                ("update", ".rediform.lock".to_owned()),
+                ("create", "other.tf".to_owned()),
+            ],
+            "main.tf lost its header: it is the user's, never deleted; copy.tf is not listed"
+        );
+    }
+
+    #[test]
+    fn hand_edits_are_told_apart_from_new_output() {
+        let dir = tempfile::tempdir().unwrap();
+        write_all(&module(&[("main.tf", "a = 1\n")]), dir.path(), false);
+        let path = dir.path().join("main.tf");
+        let edited = fs::read_to_string(&path).unwrap().replace("a = 1", "a = 2");
+        fs::write(&path, edited).unwrap();
+        let changes = diff(&module(&[("main.tf", "a = 1\n")]), dir.path()).unwrap();
+        assert!(
+            matches!(changes.as_slice(), [Change::Update { edited: true, .. }]),
+            "{changes:?}"
+        );
+        write_all(&module(&[("main.tf", "a = 1\n")]), dir.path(), false);
+        let changes = diff(&module(&[("main.tf", "a = 3\n")]), dir.path()).unwrap();
+        assert!(
+            matches!(
+                changes.as_slice(),
+                [Change::Update { edited: false, .. }, Change::Update { .. }]
+            ),
+            "{changes:?}"
+        );
+    }
+
+    #[test]
+    fn foreign_files_block_everything_unless_forced_and_stale_files_go() {
+        let dir = tempfile::tempdir().unwrap();
+        write_all(
+            &module(&[("main.tf", "a = 1\n"), ("old.tf", "c = 3\n")]),
+            dir.path(),
+            false,
+        );
+        fs::write(dir.path().join("new.tf"), "mine\n").unwrap();
+        let next = module(&[("main.tf", "a = 2\n"), ("new.tf", "b = 2\n")]);
+        let before = fs::read(dir.path().join("main.tf")).unwrap();
+        assert!(matches!(
+            write(&next, dir.path(), false, &mut |_| {}).unwrap(),
+            Written::Refused(_)
+        ));
+        assert_eq!(fs::read(dir.path().join("main.tf")).unwrap(), before, "nothing written");
+        assert!(dir.path().join("old.tf").exists());
+        write_all(&next, dir.path(), true);
+        assert!(!dir.path().join("old.tf").exists());
+        assert!(diff(&next, dir.path()).unwrap().is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_in_the_module_is_never_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let target = outside.path().join("precious.tf");
+        fs::write(&target, "precious\n").unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join("main.tf")).unwrap();
+        let m = module(&[("main.tf", "a = 1\n")]);
+        assert!(verbs(&diff(&m, dir.path()).unwrap()).contains(&("foreign", "main.tf".to_owned())));
+        write_all(&m, dir.path(), true);
+        assert_eq!(fs::read_to_string(&target).unwrap(), "precious\n");
+    }
+
+    #[test]
+    fn leftovers_of_a_killed_run_are_reported_and_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = module(&[("main.tf", "a = 1\n")]);
+        write_all(&m, dir.path(), false);
+        fs::write(dir.path().join(".rediform-AbC123.tmp"), "half").unwrap();
+        fs::write(dir.path().join(".main.tf.rediform-4242.tmp"), "half").unwrap();
         let changes = diff(&m, dir.path()).unwrap();
-        assert_eq!(changes.iter().map(Change::verb).collect::<Vec<_>>(), ["create"]);
-        apply(&changes, false).unwrap();
+        assert_eq!(
+            changes.iter().filter(|c| c.verb() == "leftover").count(),
+            2,
+            "{changes:?}"
+        );
+        write_all(&m, dir.path(), false);
         assert!(diff(&m, dir.path()).unwrap().is_empty());
     }
 
     #[test]
-    fn the_lock_file_vouches_only_for_what_is_still_there() {
+    fn a_lock_that_differs_only_in_build_is_no_change() {
         let dir = tempfile::tempdir().unwrap();
-        let mut m = module(&[
-            ("main.tf", &format!("{GEN}a = 1\n")),
-            ("outputs.tf", &format!("{GEN}b = 2\n")),
-        ]);
-        let lock = crate::lock::render("w.toml", "0123", &m.files);
-        m.files.insert(crate::lock::FILE_NAME.to_owned(), lock);
-        apply(&diff(&m, dir.path()).unwrap(), false).unwrap();
-        assert_eq!(unchanged(dir.path(), "0123"), Some(3));
-        // Other inputs, an edited file, a missing file, a stray generated file: no vouching.
-        assert_eq!(unchanged(dir.path(), "0124"), None);
-        fs::write(dir.path().join("notes.md"), "mine\n").unwrap();
-        assert_eq!(
-            unchanged(dir.path(), "0123"),
-            Some(3),
-            "a hand-written file is no reason to render"
-        );
-        fs::write(dir.path().join("old.tf"), format!("{GEN}c = 3\n")).unwrap();
-        assert_eq!(unchanged(dir.path(), "0123"), None);
-        fs::remove_file(dir.path().join("old.tf")).unwrap();
-        fs::write(dir.path().join("main.tf"), format!("{GEN}a = 2\n")).unwrap();
-        assert_eq!(unchanged(dir.path(), "0123"), None);
-        fs::remove_file(dir.path().join("main.tf")).unwrap();
-        assert_eq!(unchanged(dir.path(), "0123"), None);
-    }
-
-    #[test]
-    fn hand_written_files_are_foreign_and_kept_and_stale_generated_files_go() {
-        let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join("main.tf"), "a = 1\n").unwrap();
-        fs::write(dir.path().join("mine.tf"), "b = 2\n").unwrap();
-        fs::write(dir.path().join("old.tf"), format!("{GEN}c = 3\n")).unwrap();
-        let m = module(&[("main.tf", &format!("{GEN}a = 1\n"))]);
-        let changes = diff(&m, dir.path()).unwrap();
-        let verbs: Vec<(&str, String)> = changes
-            .iter()
-            .map(|c| (c.verb(), c.path().file_name().unwrap().to_string_lossy().into_owned()))
-            .collect();
-        assert_eq!(
-            verbs,
-            [("foreign", "main.tf".to_owned()), ("delete", "old.tf".to_owned())]
-        );
-        apply(&changes, false).unwrap();
-        assert_eq!(fs::read_to_string(dir.path().join("main.tf")).unwrap(), "a = 1\n");
-        assert!(dir.path().join("mine.tf").exists());
-        assert!(!dir.path().join("old.tf").exists());
-        apply(&diff(&m, dir.path()).unwrap(), true).unwrap();
-        assert!(is_generated(&fs::read_to_string(dir.path().join("main.tf")).unwrap()));
+        let m = module(&[("main.tf", "a = 1\n")]);
+        write_all(&m, dir.path(), false);
+        let path = dir.path().join(lock::FILE_NAME);
+        let other = fs::read_to_string(&path)
+            .unwrap()
+            .replace(lock::BUILD_ID, "0.0.1-other");
+        fs::write(&path, &other).unwrap();
+        assert!(diff(&m, dir.path()).unwrap().is_empty());
     }
 }

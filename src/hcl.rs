@@ -38,32 +38,50 @@ pub fn is_hcl(file_name: &str) -> bool {
 }
 
 /// Parses a Terraform file and returns it in canonical `terraform fmt` form; other files are
-/// returned as they are.
+/// returned as they are. [`gate`] then [`format_file`].
 pub fn canonicalize(file_name: &str, text: &str) -> Result<String, HclError> {
+    if is_hcl(file_name) {
+        gate(text)?;
+    }
+    format_file(file_name, text)
+}
+
+/// The parse gate: whether the text is valid HCL (hcl-edit), with the line of the first problem.
+/// `generate` runs it on every Terraform file before anything is written; `check`, which writes
+/// nothing, runs it on the files that differ from the disk.
+pub fn gate(text: &str) -> Result<(), HclError> {
+    parse(text).map(drop)
+}
+
+/// A Terraform file in canonical `terraform fmt` form (other files as they are), without the
+/// parse gate. The pass may change spaces at the start and end of lines and before `=` and
+/// comments, nothing else: line by line, the text without its spaces must not change. (Debug
+/// builds, and so every test, also parse the result and compare the trees.)
+pub fn format_file(file_name: &str, text: &str) -> Result<String, HclError> {
     if !is_hcl(file_name) {
         return Ok(text.to_owned());
     }
-    let before = parse(text)?;
     let tidied = tidy(text);
     let formatted = format(&tidied);
-    // The pass may change spaces at the start and end of lines and before `=` and comments,
-    // nothing else: line by line, the text without its spaces must not change. (Debug builds,
-    // and so every test, also parse the result and compare the trees.)
-    let same = |a: &str, b: &str| {
-        a.chars()
-            .filter(|c| !c.is_whitespace())
-            .eq(b.chars().filter(|c| !c.is_whitespace()))
-    };
-    if tidied.lines().count() != formatted.lines().count()
-        || !tidied.lines().zip(formatted.lines()).all(|(a, b)| same(a, b))
-    {
+    // The pass only adds or removes spaces: the bytes other than spaces and tabs, line breaks
+    // included, must be the same.
+    if !without_spaces(&tidied).eq(without_spaces(&formatted)) {
         return Err(HclError::Changed);
     }
     debug_assert!(
-        parse(&formatted).is_ok_and(|after| after == before),
+        match (parse(text), parse(&formatted)) {
+            (Ok(before), Ok(after)) => before == after,
+            (Err(_), _) => true,
+            (Ok(_), Err(_)) => false,
+        },
         "formatting changed the tree"
     );
     Ok(formatted)
+}
+
+/// The bytes of a text other than spaces and tabs.
+fn without_spaces(text: &str) -> impl Iterator<Item = u8> + '_ {
+    text.bytes().filter(|b| !matches!(b, b' ' | b'\t'))
 }
 
 fn parse(text: &str) -> Result<hcl_edit::structure::Body, HclError> {
@@ -336,43 +354,48 @@ fn runs(lines: &[Line], f: impl Fn(&Line) -> bool) -> Vec<Vec<usize>> {
 }
 
 fn render(lines: &[Line]) -> String {
-    let code: Vec<String> = lines
-        .iter()
-        .map(|l| {
-            if l.verbatim {
-                return l.lead.to_owned();
-            }
-            let mut s = " ".repeat(l.indent);
-            s.push_str(l.lead);
-            if let Some(a) = l.assign {
-                s.push_str(&" ".repeat(l.pad + 1));
-                s.push('=');
-                if !a.is_empty() {
-                    s.push(' ');
-                    s.push_str(a);
-                }
-            }
-            s
-        })
-        .collect();
+    // The width of a line's code, in characters, as written below.
+    let width = |l: &Line| {
+        if l.verbatim {
+            return l.lead.chars().count();
+        }
+        let assign = l
+            .assign
+            .map_or(0, |a| l.pad + 2 + if a.is_empty() { 0 } else { 1 + a.chars().count() });
+        l.indent + l.lead.chars().count() + assign
+    };
     let mut comment_pad = vec![0usize; lines.len()];
     for run in runs(lines, |l| l.comment.is_some()) {
-        let max = run.iter().map(|&i| code[i].chars().count()).max().unwrap_or(0);
+        let max = run.iter().map(|&i| width(&lines[i])).max().unwrap_or(0);
         for i in run {
-            comment_pad[i] = max - code[i].chars().count();
+            comment_pad[i] = max - width(&lines[i]);
         }
     }
-    let mut out = String::with_capacity(code.iter().map(|c| c.len() + 1).sum());
-    for (i, (line, mut text)) in lines.iter().zip(code).enumerate() {
-        if let Some(c) = line.comment {
-            text.push_str(&" ".repeat(comment_pad[i] + 1));
-            text.push_str(c);
+    let spaces = |out: &mut String, n: usize| out.extend(std::iter::repeat_n(' ', n));
+    let mut out = String::with_capacity(lines.iter().map(|l| l.lead.len() + 16).sum());
+    for (i, l) in lines.iter().enumerate() {
+        if l.verbatim {
+            out.push_str(l.lead);
+            out.push('\n');
+            continue;
         }
-        if line.verbatim {
-            out.push_str(&text);
-        } else {
-            out.push_str(text.trim_end());
+        let start = out.len();
+        spaces(&mut out, l.indent);
+        out.push_str(l.lead);
+        if let Some(a) = l.assign {
+            spaces(&mut out, l.pad + 1);
+            out.push('=');
+            if !a.is_empty() {
+                out.push(' ');
+                out.push_str(a);
+            }
         }
+        if let Some(c) = l.comment {
+            spaces(&mut out, comment_pad[i] + 1);
+            out.push_str(c);
+        }
+        let kept = out[start..].trim_end().len();
+        out.truncate(start + kept);
         out.push('\n');
     }
     out
@@ -392,7 +415,7 @@ pub fn tidy(text: &str) -> String {
         } else if line.trim().is_empty() {
             blank = !out.is_empty();
             continue;
-        } else {
+        } else if line.contains("<<") {
             heredoc = scan(line.trim()).heredoc;
         }
         if blank {

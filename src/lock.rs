@@ -1,12 +1,17 @@
-//! `.rediform.lock`: what `generate` wrote into a module directory and from what (issue #6).
+//! `.rediform.lock`: which files of a module directory are rediform's (SPEC §9 "ownership").
 //!
-//! `check` must answer in milliseconds from a pre-commit hook. Rendering a module takes about a
-//! millisecond and compiling the templates ten, so `generate` records, beside the module, the
-//! build of rediform, a fingerprint of every input (the workload file, the prices and templates
-//! that replace the built-in ones, `--as-module`, the name in the header) and a hash of every file
-//! it wrote. When the build and the inputs are the same and every file still has its hash, the
-//! module is what `generate` would write again, and `check` need not render it; in every other
-//! case it renders and compares byte by byte, as before. Pure: `emit` reads the files.
+//! A file belongs to rediform only if the module's lock lists it *and* its first line (the second
+//! after a script's `#!` line) is exactly the header rediform writes for that file name and
+//! workload file. Everything else in the directory is the user's: never overwritten, never
+//! deleted. The lock also records the workload it was generated for (so `check` can tell a module
+//! whose workload is gone or renamed) and a hash of every file (so a report can say a file was
+//! edited by hand), and the build of rediform that last changed the module (`--version` prints
+//! the same id).
+//!
+//! The lock is never a reason to skip work (SPEC §9 "trust"): `check` always renders and compares
+//! bytes. The build line is provenance only: two builds that render the same files agree on the
+//! lock except for that line, which `emit` does not count as a change. Pure: `emit` reads and
+//! writes the file.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -15,7 +20,7 @@ use std::fmt::Write as _;
 pub const FILE_NAME: &str = ".rediform.lock";
 
 /// The build of rediform: its version and a hash of its sources, templates, data and locked
-/// dependencies (`build.rs`). A lock from another build is never trusted.
+/// dependencies (`build.rs`).
 pub const BUILD_ID: &str = env!("REDIFORM_BUILD_ID");
 
 /// FNV-1a, 64 bits: stable across platforms and Rust versions, enough to notice an edit.
@@ -25,97 +30,103 @@ pub fn hash(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Everything besides the build that shapes a module.
-#[derive(Debug, Clone, Copy)]
-pub struct Inputs<'a> {
-    /// The workload file as the header names it.
-    pub source: &'a str,
-    /// The workload file's text.
-    pub workload: &'a str,
-    /// `--as-module`.
-    pub as_module: bool,
-    /// The `--prices` file's text.
-    pub prices: Option<&'a str>,
-    /// The `--templates` overrides (name, text).
-    pub templates: &'a [(String, String)],
-}
-
-/// The fingerprint of the inputs, as hex.
-pub fn fingerprint(inputs: &Inputs) -> String {
-    let mut text = String::new();
-    // Each part is framed by its length, so that no two different inputs read the same.
-    let mut part = |label: &str, value: &str| {
-        let _ = write!(text, "{label}:{}:{value};", value.len());
-    };
-    part("source", inputs.source);
-    part("workload", inputs.workload);
-    part("as_module", if inputs.as_module { "true" } else { "false" });
-    part("prices", inputs.prices.unwrap_or(""));
-    for (name, template) in inputs.templates {
-        part(name, template);
-    }
-    format!("{:016x}", hash(text.as_bytes()))
-}
-
-/// The lock file of a module: the header, the build, the inputs' fingerprint, and every other
+/// The lock file of a module: the header, the workload, its file, the build, and every other
 /// file with its hash.
-pub fn render(source_file: &str, input: &str, files: &BTreeMap<String, String>) -> String {
+pub fn render(workload: &str, source_file: &str, files: &BTreeMap<String, String>) -> String {
     let mut text = crate::render::header(FILE_NAME, source_file);
-    text.push_str("# What generate wrote, so that check can tell an unchanged module without rendering it.\n");
+    text.push_str(
+        "# The files rediform generated here. Only these are rediform's to change or remove: any other file is yours.\n",
+    );
+    let _ = writeln!(text, "workload {workload}");
+    let _ = writeln!(
+        text,
+        "source {}",
+        serde_json::to_string(source_file).expect("a string serializes")
+    );
     let _ = writeln!(text, "build {BUILD_ID}");
-    let _ = writeln!(text, "input {input}");
     for (name, content) in files {
         let _ = writeln!(text, "file {:016x} {name}", hash(content.as_bytes()));
     }
     text
 }
 
+/// The text of a lock without its `build` line: what two builds that render the same module
+/// agree on.
+pub fn without_build(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.starts_with("build "))
+        .fold(String::with_capacity(text.len()), |mut out, l| {
+            out.push_str(l);
+            out.push('\n');
+            out
+        })
+}
+
 /// A parsed lock file.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lock {
-    /// `build` line.
+    /// The workload name (empty in a lock written before rediform recorded it).
+    pub workload: String,
+    /// The workload file as the headers name it.
+    pub source: String,
+    /// The build that last changed the module (empty when not recorded).
     pub build: String,
-    /// `input` line.
-    pub input: String,
-    /// (file name, hash) of every file.
+    /// (file name, hash) of every file rediform generated here.
     pub files: Vec<(String, u64)>,
 }
 
-/// Reads a lock file; `None` when it is not one this build wrote.
+impl Lock {
+    /// Whether the lock lists this file.
+    pub fn lists(&self, name: &str) -> bool {
+        self.files.iter().any(|(f, _)| f == name)
+    }
+
+    /// The hash recorded for a file.
+    pub fn hash_of(&self, name: &str) -> Option<u64> {
+        self.files.iter().find(|(f, _)| f == name).map(|(_, h)| *h)
+    }
+}
+
+/// Reads a lock file; `None` when it is not one rediform wrote (its first line is not the
+/// header, or a line is not of the lock's form). Locks of earlier versions (`input` lines, no
+/// `source` line) are read too: the workload file is then taken from the header.
 pub fn parse(text: &str) -> Option<Lock> {
+    let first = text.lines().next()?;
+    let from_header = first
+        .strip_prefix("# Code generated by rediform from ")?
+        .strip_suffix(". DO NOT EDIT.")?;
     let mut lock = Lock {
+        workload: String::new(),
+        source: String::new(),
         build: String::new(),
-        input: String::new(),
         files: Vec::new(),
     };
+    let mut source = None;
     for line in text.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
         match line.split_once(' ')? {
+            ("workload", name) => name.clone_into(&mut lock.workload),
+            ("source", json) => source = Some(serde_json::from_str::<String>(json).ok()?),
             ("build", build) => build.clone_into(&mut lock.build),
-            ("input", input) => input.clone_into(&mut lock.input),
+            ("input", _) => {}
             ("file", rest) => {
                 let (digest, name) = rest.split_once(' ')?;
+                if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
+                    return None;
+                }
                 lock.files
                     .push((name.to_owned(), u64::from_str_radix(digest, 16).ok()?));
             }
             _ => return None,
         }
     }
-    (!lock.build.is_empty() && !lock.input.is_empty()).then_some(lock)
+    lock.source = source.unwrap_or_else(|| from_header.to_owned());
+    // The header must be the one rediform writes for this workload file.
+    (crate::render::header(FILE_NAME, &lock.source).lines().next() == Some(first)).then_some(lock)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn inputs(workload: &str) -> Inputs<'_> {
-        Inputs {
-            source: "w.toml",
-            workload,
-            as_module: false,
-            prices: None,
-            templates: &[],
-        }
-    }
 
     #[test]
     fn fnv_1a_matches_its_reference_values() {
@@ -124,51 +135,52 @@ mod tests {
     }
 
     #[test]
-    fn every_input_changes_the_fingerprint() {
-        let base = fingerprint(&inputs("x = 1"));
-        assert_eq!(base, fingerprint(&inputs("x = 1")));
-        assert_ne!(base, fingerprint(&inputs("x = 2")));
-        assert_ne!(
-            base,
-            fingerprint(&Inputs {
-                as_module: true,
-                ..inputs("x = 1")
-            })
-        );
-        assert_ne!(
-            base,
-            fingerprint(&Inputs {
-                source: "v.toml",
-                ..inputs("x = 1")
-            })
-        );
-        assert_ne!(
-            base,
-            fingerprint(&Inputs {
-                prices: Some("[ebs]"),
-                ..inputs("x = 1")
-            })
-        );
-        let templates = [("elasticache/main.tf.tera".to_owned(), String::new())];
-        assert_ne!(
-            base,
-            fingerprint(&Inputs {
-                templates: &templates,
-                ..inputs("x = 1")
-            })
-        );
+    fn a_lock_reads_back() {
+        let files: BTreeMap<String, String> = [("main.tf".to_owned(), "a = 1\n".to_owned())].into();
+        let text = render("orders", "w.toml", &files);
+        assert!(text.starts_with("# Code generated by rediform from w.toml. DO NOT EDIT.\n"));
+        let lock = parse(&text).unwrap();
+        assert_eq!(lock.workload, "orders");
+        assert_eq!(lock.source, "w.toml");
+        assert_eq!(lock.build, BUILD_ID);
+        assert_eq!(lock.files, [("main.tf".to_owned(), hash(b"a = 1\n"))]);
+        assert!(lock.lists("main.tf") && !lock.lists("terraform.tfvars"));
+        assert_eq!(parse("build x\nfile zz main.tf\n"), None);
+        assert_eq!(parse("# only a comment\n"), None);
     }
 
     #[test]
-    fn a_lock_reads_back() {
+    fn an_odd_workload_file_name_reads_back_exactly() {
+        let source = "dir/we\"ird\n${x}.toml";
+        let text = render("w", source, &BTreeMap::new());
+        assert_eq!(
+            text.lines().next().unwrap().chars().filter(|c| c.is_control()).count(),
+            0
+        );
+        assert_eq!(parse(&text).unwrap().source, source);
+    }
+
+    #[test]
+    fn a_lock_cannot_name_a_file_outside_its_directory() {
+        let text = render("w", "w.toml", &BTreeMap::new());
+        assert!(parse(&format!("{text}file 00 ../../etc/passwd\n")).is_none());
+        assert!(parse(&format!("{text}file 00 sub/x.tf\n")).is_none());
+    }
+
+    #[test]
+    fn a_lock_of_an_earlier_version_is_read() {
+        let old = "# Code generated by rediform from fixtures/a.toml. DO NOT EDIT.\n# What generate wrote.\nbuild 0.1.0-x\ninput 00ff\nfile 0000000000000001 main.tf\n";
+        let lock = parse(old).unwrap();
+        assert_eq!(lock.source, "fixtures/a.toml");
+        assert!(lock.lists("main.tf"));
+    }
+
+    #[test]
+    fn only_the_build_line_is_ignored_between_builds() {
         let files: BTreeMap<String, String> = [("main.tf".to_owned(), "a = 1\n".to_owned())].into();
-        let text = render("w.toml", "00ff", &files);
-        assert!(text.starts_with("# Code generated by rediform from w.toml. DO NOT EDIT.\n"));
-        let lock = parse(&text).unwrap();
-        assert_eq!(lock.build, BUILD_ID);
-        assert_eq!(lock.input, "00ff");
-        assert_eq!(lock.files, [("main.tf".to_owned(), hash(b"a = 1\n"))]);
-        assert_eq!(parse("build x\nfile zz main.tf\n"), None);
-        assert_eq!(parse("# only a comment\n"), None);
+        let a = render("w", "w.toml", &files);
+        let b = a.replace(BUILD_ID, "0.0.0-other");
+        assert_eq!(without_build(&a), without_build(&b));
+        assert_ne!(without_build(&a), without_build(&a.replace("main.tf", "x.tf")));
     }
 }

@@ -287,12 +287,13 @@ fn check_overrides(w: &Workload, c: &Catalog, path: PathId, problems: &mut Vec<D
 }
 
 fn topology(w: &Workload, sizes: &Sizes, d: &Decision, problems: &mut Vec<Diagnostic>) -> Option<Topology> {
-    let key = if w.overrides.node_type.is_some() {
-        "override.node_type"
-    } else {
-        "data.size_gb"
-    };
-    let fail = |problems: &mut Vec<Diagnostic>, why: &str, help: &str| {
+    // The key that binds: the override when one forces the node type, else what the sizing names.
+    let fail = |problems: &mut Vec<Diagnostic>, why: &crate::size::SizeError, help: &str| {
+        let key = if w.overrides.node_type.is_some() {
+            "override.node_type"
+        } else {
+            why.key
+        };
         problems.push(Diagnostic::new(key, format!("{why} ({} path)", d.path)).help(help));
         None
     };

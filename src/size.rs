@@ -68,17 +68,38 @@ pub struct SelfHosted {
     pub data_volume_gb: u32,
 }
 
+/// Why a path cannot hold the workload: the key of the workload file that binds, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SizeError {
+    /// The dotted key the user would change (`data.size_gb`, `traffic.peak_ops_per_sec`, ...).
+    pub key: &'static str,
+    /// One sentence.
+    pub message: String,
+}
+
+impl SizeError {
+    fn new(key: &'static str, message: String) -> SizeError {
+        SizeError { key, message }
+    }
+}
+
+impl std::fmt::Display for SizeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// Sizes of all four paths.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sizes {
     /// ElastiCache node-based (Valkey/Redis sizing; Memcached uses the same node type).
-    pub elasticache: Result<Replicated, String>,
+    pub elasticache: Result<Replicated, SizeError>,
     /// ElastiCache Serverless.
-    pub serverless: Result<ServerlessLimits, String>,
+    pub serverless: Result<ServerlessLimits, SizeError>,
     /// MemoryDB.
-    pub memorydb: Result<Replicated, String>,
+    pub memorydb: Result<Replicated, SizeError>,
     /// Self-hosted on EC2.
-    pub self_hosted: Result<SelfHosted, String>,
+    pub self_hosted: Result<SelfHosted, SizeError>,
 }
 
 /// Sizes every path. Overrides of node type, shards and replicas apply to the paths they fit:
@@ -104,7 +125,7 @@ pub fn write_shards(w: &Workload, c: &Catalog) -> u32 {
     ((writes / c.sizing.writes_per_shard_ops as f64).ceil() as u32).max(1)
 }
 
-fn replicated(w: &Workload, c: &Catalog, prefix: &str, min_replicas: u32) -> Result<Replicated, String> {
+fn replicated(w: &Workload, c: &Catalog, prefix: &str, min_replicas: u32) -> Result<Replicated, SizeError> {
     let s = &c.sizing;
     let o = &w.overrides;
     let node_override = o.node_type.as_deref().filter(|n| n.starts_with(prefix));
@@ -130,15 +151,21 @@ fn replicated(w: &Workload, c: &Catalog, prefix: &str, min_replicas: u32) -> Res
     };
 
     if let Some(name) = node_override {
-        let spec = c
-            .node(name)
-            .ok_or_else(|| format!("override.node_type `{name}` is not in the catalog"))?;
+        let spec = c.node(name).ok_or_else(|| {
+            SizeError::new(
+                "override.node_type",
+                format!("override.node_type `{name}` is not in the catalog"),
+            )
+        })?;
         let shards = o.shards.unwrap_or_else(|| shards_for(spec));
         let holds = data_gib_per_node(c, spec) * f64::from(shards);
         if data > holds {
-            return Err(format!(
-                "override.node_type `{name}` holds {:.2} GiB of data per shard, so {shards} shard(s) hold {holds:.2} GiB, less than size_gb = {data}",
-                data_gib_per_node(c, spec)
+            return Err(SizeError::new(
+                "override.node_type",
+                format!(
+                    "override.node_type `{name}` holds {:.2} GiB of data per shard, so {shards} shard(s) hold {holds:.2} GiB, less than size_gb = {data}",
+                    data_gib_per_node(c, spec)
+                ),
             ));
         }
         return Ok(build(name, spec, shards));
@@ -154,8 +181,9 @@ fn replicated(w: &Workload, c: &Catalog, prefix: &str, min_replicas: u32) -> Res
             .find(|(_, spec)| data <= data_gib_per_node(c, spec) * f64::from(shards));
         return match pick {
             Some((name, spec)) => Ok(build(name, spec, shards)),
-            None => Err(format!(
-                "size_gb = {data} does not fit {shards} shard(s) of the largest {prefix}r7g node"
+            None => Err(SizeError::new(
+                "override.shards",
+                format!("size_gb = {data} does not fit {shards} shard(s) of the largest {prefix}r7g node"),
             )),
         };
     }
@@ -186,32 +214,62 @@ fn replicated(w: &Workload, c: &Catalog, prefix: &str, min_replicas: u32) -> Res
         .find(|(_, spec)| shards_for(spec) * (1 + replicas) <= s.default_node_quota);
     let (name, spec) = match within_quota.or(cluster_nodes.last()) {
         Some(pick) => **pick,
-        None => return Err(format!("the catalog has no {prefix}r7g node types")),
+        None => {
+            return Err(SizeError::new(
+                "data.size_gb",
+                format!("the catalog has no {prefix}r7g node types"),
+            ))
+        }
     };
     let shards = shards_for(spec);
     if shards > s.max_shards {
-        return Err(format!(
-            "size_gb = {data} needs {shards} shards of {name}, more than the {} AWS allows",
-            s.max_shards
-        ));
+        return Err(too_many_shards(c, data, writes, shards, name));
     }
     Ok(build(name, spec, shards))
 }
 
-fn serverless(w: &Workload, c: &Catalog) -> Result<ServerlessLimits, String> {
+/// More shards than AWS allows: what binds, the data or the writes (SPEC §5: writes per shard).
+fn too_many_shards(c: &Catalog, data: f64, writes: u32, shards: u32, node: &str) -> SizeError {
+    let s = &c.sizing;
+    if writes >= shards {
+        SizeError::new(
+            "traffic.peak_ops_per_sec",
+            format!(
+                "the peak writes need {shards} shards ({} writes/s per shard), more than the {} AWS allows",
+                s.writes_per_shard_ops, s.max_shards
+            ),
+        )
+    } else {
+        SizeError::new(
+            "data.size_gb",
+            format!(
+                "size_gb = {data} needs {shards} shards of {node}, more than the {} AWS allows",
+                s.max_shards
+            ),
+        )
+    }
+}
+
+fn serverless(w: &Workload, c: &Catalog) -> Result<ServerlessLimits, SizeError> {
     let s = &c.sizing;
     let storage = ((w.data.size_gb * s.serverless_storage_headroom).ceil() as u64).max(1);
     let peak_ecpu = w.traffic.peak_ops_per_sec as f64 * ecpu_per_request(w);
     if w.data.size_gb > s.serverless_max_storage_gb as f64 {
-        return Err(format!(
-            "size_gb = {} is above the {} GB a serverless cache can hold",
-            w.data.size_gb, s.serverless_max_storage_gb
+        return Err(SizeError::new(
+            "data.size_gb",
+            format!(
+                "size_gb = {} is above the {} GB a serverless cache can hold",
+                w.data.size_gb, s.serverless_max_storage_gb
+            ),
         ));
     }
     if peak_ecpu > s.serverless_max_ecpu_per_second as f64 {
-        return Err(format!(
-            "the peak needs {peak_ecpu:.0} ECPU/s, above the {} ECPU/s a serverless cache allows",
-            s.serverless_max_ecpu_per_second
+        return Err(SizeError::new(
+            "traffic.peak_ops_per_sec",
+            format!(
+                "the peak needs {peak_ecpu:.0} ECPU/s, above the {} ECPU/s a serverless cache allows",
+                s.serverless_max_ecpu_per_second
+            ),
         ));
     }
     let ecpu = ((peak_ecpu * s.serverless_ecpu_headroom).ceil() as u64)
@@ -228,7 +286,7 @@ pub fn ecpu_per_request(w: &Workload) -> f64 {
     w.data.item_kb
 }
 
-fn self_hosted(w: &Workload, c: &Catalog) -> Result<SelfHosted, String> {
+fn self_hosted(w: &Workload, c: &Catalog) -> Result<SelfHosted, SizeError> {
     let s = &c.sizing;
     let maxmemory_share = f64::from(s.self_hosted_maxmemory_percent) / 100.0;
     let fill = f64::from(s.max_fill_percent) / 100.0;
@@ -240,15 +298,21 @@ fn self_hosted(w: &Workload, c: &Catalog) -> Result<SelfHosted, String> {
         .as_deref()
         .filter(|n| !n.starts_with("cache.") && !n.starts_with("db."));
     let pick = if let Some(name) = forced {
-        let spec = c
-            .node(name)
-            .ok_or_else(|| format!("override.node_type `{name}` is not in the catalog"))?;
+        let spec = c.node(name).ok_or_else(|| {
+            SizeError::new(
+                "override.node_type",
+                format!("override.node_type `{name}` is not in the catalog"),
+            )
+        })?;
         if data > spec.memory_gib * maxmemory_share * fill {
-            return Err(format!(
-                "override.node_type `{name}` has {} GiB of RAM: maxmemory {:.1} GiB holds {:.1} GiB of data, less than size_gb = {data}",
-                spec.memory_gib,
-                spec.memory_gib * maxmemory_share,
-                spec.memory_gib * maxmemory_share * fill
+            return Err(SizeError::new(
+                "override.node_type",
+                format!(
+                    "override.node_type `{name}` has {} GiB of RAM: maxmemory {:.1} GiB holds {:.1} GiB of data, less than size_gb = {data}",
+                    spec.memory_gib,
+                    spec.memory_gib * maxmemory_share,
+                    spec.memory_gib * maxmemory_share * fill
+                ),
             ));
         }
         (name, spec)
@@ -257,12 +321,17 @@ fn self_hosted(w: &Workload, c: &Catalog) -> Result<SelfHosted, String> {
             .iter()
             .find(|(_, spec)| data <= spec.memory_gib * maxmemory_share * fill);
         let Some(pick) = fits else {
-            let (name, spec) = family.last().ok_or("the catalog has no EC2 r7g instance types")?;
-            return Err(format!(
-                "size_gb = {data} does not fit the largest EC2 instance {name} ({} GiB RAM, maxmemory {:.0} GiB, {:.0} GiB for data); self-hosting runs a single shard",
-                spec.memory_gib,
-                spec.memory_gib * maxmemory_share,
-                spec.memory_gib * maxmemory_share * fill
+            let (name, spec) = family.last().ok_or_else(|| {
+                SizeError::new("data.size_gb", "the catalog has no EC2 r7g instance types".to_owned())
+            })?;
+            return Err(SizeError::new(
+                "data.size_gb",
+                format!(
+                    "size_gb = {data} does not fit the largest EC2 instance {name} ({} GiB RAM, maxmemory {:.0} GiB, {:.0} GiB for data); self-hosting runs a single shard",
+                    spec.memory_gib,
+                    spec.memory_gib * maxmemory_share,
+                    spec.memory_gib * maxmemory_share * fill
+                ),
             ));
         };
         *pick

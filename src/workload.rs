@@ -483,10 +483,10 @@ fn validate(raw: RawFile, problems: &mut Vec<Diagnostic>) -> Workload {
     let data = validate_data(raw.data, &mut p);
     let traffic = validate_traffic(&raw.traffic, &mut p);
     let ops_cost = raw.team.ops_cost_usd_per_month.unwrap_or(3000.0);
-    if !(ops_cost.is_finite() && ops_cost >= 0.0) {
+    if !(ops_cost.is_finite() && (0.0..=10_000_000.0).contains(&ops_cost)) {
         p.add(
             "team.ops_cost_usd_per_month",
-            format!("ops_cost_usd_per_month must be 0 or more, not {ops_cost}"),
+            format!("ops_cost_usd_per_month must be 0 to 10000000 (USD a month), not {ops_cost}"),
             "",
         );
     }
@@ -560,10 +560,10 @@ fn validate_description(text: &str, p: &mut Problems<'_>) {
 }
 
 fn validate_data(d: RawData, p: &mut Problems<'_>) -> Data {
-    if !(d.size_gb.is_finite() && d.size_gb > 0.0) {
+    if !(d.size_gb.is_finite() && d.size_gb > 0.0 && d.size_gb <= MAX_SIZE_GB) {
         p.add(
             "data.size_gb",
-            format!("size_gb must be above 0, not {}", d.size_gb),
+            format!("size_gb must be above 0 and at most {MAX_SIZE_GB}, not {}", d.size_gb),
             "give the data held in memory in GB, e.g. size_gb = 50",
         );
     }
@@ -606,7 +606,28 @@ fn validate_data(d: RawData, p: &mut Problems<'_>) -> Data {
     }
 }
 
+/// The largest rate rediform sizes: a thousand times the 15,000,000 ECPU/s a serverless cache
+/// can take, far beyond any real workload, so that every figure derived from it stays exact.
+pub const MAX_OPS_PER_SEC: u64 = 15_000_000_000;
+
+/// The largest dataset rediform sizes, GB: a hundred times MemoryDB's "more than 100 TB per
+/// cluster" (aws-facts §6), for the same reason.
+pub const MAX_SIZE_GB: f64 = 10_000_000.0;
+
 fn validate_traffic(t: &RawTraffic, p: &mut Problems<'_>) -> Traffic {
+    for (key, value) in [
+        ("traffic.peak_ops_per_sec", t.peak_ops_per_sec),
+        ("traffic.average_ops_per_sec", t.average_ops_per_sec),
+    ] {
+        if value > MAX_OPS_PER_SEC {
+            let short = key.rsplit('.').next().unwrap_or(key);
+            p.add(
+                key,
+                format!("{short} must be at most {MAX_OPS_PER_SEC} (beyond any cache AWS runs), not {value}"),
+                "give the operations per second of the whole workload",
+            );
+        }
+    }
     if t.peak_ops_per_sec == 0 {
         p.add(
             "traffic.peak_ops_per_sec",

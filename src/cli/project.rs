@@ -28,6 +28,10 @@ pub(super) struct Job {
     modules: BTreeMap<String, PathBuf>,
     /// The command that brings the modules up to date.
     pub(super) fix: String,
+    /// The workload names `[modules]` maps, when the job is the project's own workload list (a
+    /// name no workload file has is then an error); empty when files were named on the command
+    /// line (a hook passes a few of them).
+    pub(super) mapped_names: Vec<String>,
 }
 
 impl Job {
@@ -59,6 +63,23 @@ impl Job {
                 .map_or_else(|| display(file), |n| n.to_string_lossy().into_owned())
         }
     }
+}
+
+/// A path with `.` and `a/..` taken out, by its text alone (the directories need not exist yet):
+/// two spellings of one module directory compare equal.
+pub(super) fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }
 
 /// The nearest `rediform.toml`: in the current directory or a parent, up to the repository root
@@ -99,6 +120,9 @@ pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
         None => (None, Config::default()),
     };
     let at_base = |p: &Path| base.as_ref().map_or_else(|| p.to_owned(), |b| b.join(p));
+    if let Some((_, file)) = &found {
+        check_config(&config, file)?;
+    }
     let paths: Vec<PathBuf> = if args.files.is_empty() {
         if config.workloads.is_empty() {
             return Err(Error::Usage(match &found {
@@ -134,7 +158,13 @@ pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
         }
         words.join(" ")
     };
+    let mapped_names = if args.files.is_empty() {
+        config.modules.keys().cloned().collect()
+    } else {
+        Vec::new()
+    };
     Ok(Job {
+        mapped_names,
         files,
         out,
         as_module: args.as_module || config.as_module,
@@ -151,6 +181,39 @@ pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
         base,
         fix,
     })
+}
+
+/// What `rediform.toml` may not say: a glob among `workloads` (rediform searches directories;
+/// it does not expand patterns), or an output directory outside the repository root unless
+/// `allow_outside_root = true`.
+fn check_config(config: &Config, file: &Path) -> Result<(), Error> {
+    let problem = |what: String| Error::Usage(format!("{}: {what}", file.display()));
+    for w in &config.workloads {
+        let text = w.to_string_lossy();
+        if text.contains(['*', '?', '[']) {
+            return Err(problem(format!(
+                "`workloads` entry `{text}` is a glob; name files or directories (a directory is searched for workload files at any depth)"
+            )));
+        }
+    }
+    if !config.allow_outside_root {
+        let outside =
+            |p: &Path| p.is_absolute() || normalize(p).components().next() == Some(std::path::Component::ParentDir);
+        for (what, dir) in config.out.iter().map(|d| ("`out`".to_owned(), d)).chain(
+            config
+                .modules
+                .iter()
+                .map(|(name, d)| (format!("[modules] `{name}`"), d)),
+        ) {
+            if outside(dir) {
+                return Err(problem(format!(
+                    "{what} = \"{}\" is outside the repository root, where generate would write; use a path inside it, or set `allow_outside_root = true` if that is what you mean",
+                    dir.display()
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A file as given, or every workload file under a directory (sorted, hidden entries and

@@ -3,6 +3,7 @@
 mod cli;
 mod decide_table;
 mod errors;
+mod files;
 mod fixtures;
 mod generate;
 mod injection;

@@ -75,6 +75,14 @@ pub(crate) fn rediform() -> assert_cmd::Command {
     cmd
 }
 
+/// The built rediform binary as a plain `std::process::Command`, for runs the test spawns and
+/// watches (kills, runs at the same time).
+pub(crate) fn rediform_process() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("rediform"));
+    cmd.current_dir(root()).env_remove("NO_COLOR");
+    cmd
+}
+
 /// A path relative to the repository root, as the user would type it.
 pub(crate) fn rel(path: &Path) -> String {
     path.strip_prefix(root()).unwrap_or(path).display().to_string()

@@ -36,11 +36,15 @@ fn repo(config: &str) -> tempfile::TempDir {
 }
 
 #[test]
-fn version_names_the_catalog_date() {
+fn version_names_the_build_the_lock_records_and_the_catalog_date() {
     let (code, out, _) = run(&support::root(), &["--version"]);
     assert_eq!(code, 0);
     assert!(
-        out.starts_with(&format!("rediform {} (catalog ", env!("CARGO_PKG_VERSION"))),
+        out.starts_with(&format!(
+            "rediform {} (build {}; catalog ",
+            env!("CARGO_PKG_VERSION"),
+            rediform::lock::BUILD_ID
+        )),
         "{out}"
     );
     assert!(out.contains("us-east-1 prices 2026-11-23"), "{out}");
