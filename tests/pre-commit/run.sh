@@ -68,7 +68,7 @@ expect 0 "Passed" pre-commit run rediform-generate --all-files
 # 4. A hand edit of a generated file is drift again.
 sed -i 's/num_cache_clusters = 2/num_cache_clusters = 3/' modules/checkout-sessions/main.tf
 git add modules/checkout-sessions/main.tf # pre-commit checks what is staged
-expect 1 "modules/checkout-sessions/main.tf would change" \
+expect 1 "modules/checkout-sessions/main.tf was edited by hand" \
   pre-commit run rediform-check --files workloads/session-store.toml
 
 echo "1 passed, 0 failed"
