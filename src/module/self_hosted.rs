@@ -1,0 +1,195 @@
+//! The self-hosted module: Valkey with Sentinel on three EC2 instances (`templates/self-hosted/`,
+//! SPEC §5, §6; issue #5). Pure: fills the [`ModuleSpec`].
+
+use super::{Alarm, CheckovSkip, Egress, Ingress, ModuleSpec, SelfHostedCluster, SelfHostedReplica, TLS};
+use crate::plan::Plan;
+use crate::size::SelfHosted;
+
+pub(super) fn self_hosted(plan: &Plan, h: &SelfHosted, spec: &mut ModuleSpec) {
+    let name = &plan.name;
+    let s = &plan.self_hosting;
+    spec.min_subnets = h.nodes;
+    spec.providers.push(TLS);
+    spec.self_hosted = Some(SelfHostedCluster {
+        instance_type: h.instance_type.clone(),
+        memory_gib: h.memory_gib,
+        ami_parameter: s.ami_parameter.clone(),
+        maxmemory: format!("{}mb", h.maxmemory_mb),
+        maxmemory_percent: s.maxmemory_percent,
+        quorum: h.sentinel_quorum,
+        replicas: (2..=h.nodes)
+            .map(|n| SelfHostedReplica {
+                key: n.to_string(),
+                subnet_index: n - 1,
+            })
+            .collect(),
+        root_volume_gb: h.root_volume_gb,
+        data_volume_gb: h.data_volume_gb,
+        down_after_ms: s.down_after_ms,
+        failover_timeout_ms: s.failover_timeout_ms,
+        backups: plan.backup.retention_days > 0,
+        backup_expiry_days: plan.backup.retention_days.max(1),
+        backup_bucket_prefix: format!(
+            "{}-rdb-",
+            name.chars().take(30).collect::<String>().trim_end_matches('-')
+        ),
+    });
+    let port = plan.port;
+    spec.ingress = vec![
+        Ingress::clients("clients", port, format!("Valkey clients to {name} (TLS)")),
+        Ingress::clients(
+            "sentinel_clients",
+            26379,
+            format!("Sentinel clients of {name}: ask which node is primary"),
+        ),
+        Ingress {
+            resource: "replication".to_owned(),
+            port,
+            description: format!("Replication between the {name} nodes"),
+            from_self: true,
+        },
+        Ingress {
+            resource: "sentinel_peers".to_owned(),
+            port: 26379,
+            description: format!("Sentinels of {name} talking to each other"),
+            from_self: true,
+        },
+    ];
+    spec.egress = vec![
+        Egress {
+            resource: "https".to_owned(),
+            port: 443,
+            description:
+                "HTTPS to AWS APIs (SSM, Secrets Manager, S3, CloudWatch) and the Amazon Linux package repositories"
+                    .to_owned(),
+            to_self: false,
+        },
+        Egress {
+            resource: "replication".to_owned(),
+            port,
+            description: format!("Replication between the {name} nodes"),
+            to_self: true,
+        },
+        Egress {
+            resource: "sentinel_peers".to_owned(),
+            port: 26379,
+            description: format!("Sentinels of {name} talking to each other"),
+            to_self: true,
+        },
+    ];
+    spec.alarm_targets = (1..=h.nodes).map(|n| n.to_string()).collect();
+    spec.alarms = self_hosted_alarms(plan, h);
+    spec.checkov_skips.extend(self_hosted_checkov_skips());
+}
+
+/// The checkov findings that do not apply to the self-hosted module, each with its reason.
+fn self_hosted_checkov_skips() -> Vec<CheckovSkip> {
+    let skip = |address, id, reason: &str| CheckovSkip {
+        address,
+        id,
+        reason: reason.to_owned(),
+    };
+    // checkov reads aws_instance alone: the root and data volumes are encrypted with the CMK in the
+    // launch template, and a root_block_device on the instance cannot be combined with a
+    // resolve:ssm image (hashicorp/terraform-provider-aws#43488).
+    let volumes = "the root and data volumes are gp3 encrypted with the module's KMS key in aws_launch_template.this; checkov does not read an instance's launch template, and an instance-level root_block_device cannot be used with a resolve:ssm image (terraform-provider-aws#43488)";
+    vec![
+        skip("aws_instance.primary", "CKV_AWS_8", volumes),
+        skip("aws_instance.replica", "CKV_AWS_8", volumes),
+        skip(
+            "aws_secretsmanager_secret.valkey",
+            "CKV2_AWS_57",
+            "the Valkey and Sentinel passwords live in the nodes' config files; rotate them with the runbook in the README, not a Lambda",
+        ),
+        skip(
+            "aws_s3_bucket.backups",
+            "CKV_AWS_18",
+            "server access logs would need a second bucket per module; only the nodes' role can write here (IAM policy, TLS-only bucket policy): use CloudTrail data events for an audit trail",
+        ),
+        skip(
+            "aws_s3_bucket.backups",
+            "CKV2_AWS_62",
+            "nothing consumes events of the backup bucket: the nodes write hourly and an operator reads when restoring",
+        ),
+        skip(
+            "aws_s3_bucket.backups",
+            "CKV_AWS_144",
+            "backups restore a single-region cluster in its own region; add replication to another region only as part of a cross-region recovery plan",
+        ),
+    ]
+}
+
+/// Per-instance alarms (SPEC §6, aws-facts §4.4): `AWS/EC2` CPU and the system status check (with
+/// the recover action), and the CloudWatch agent's memory and data-disk use.
+fn self_hosted_alarms(plan: &Plan, h: &SelfHosted) -> Vec<Alarm> {
+    let a = &plan.alarms;
+    vec![
+        Alarm {
+            resource: "cpu",
+            suffix: "cpu",
+            namespace: "AWS/EC2",
+            recover: false,
+            metric: "CPUUtilization",
+            statistic: "Average",
+            comparison: "GreaterThanThreshold",
+            threshold: a.cpu_percent.to_string(),
+            period: 300,
+            evaluation_periods: 3,
+            datapoints_to_alarm: 3,
+            treat_missing_data: "missing",
+            description: format!(
+                "Instance CPU above {}% for 15 minutes ({} vCPUs; Valkey runs commands on one thread, with I/O threads beside it). Find hot keys or expensive commands with SLOWLOG GET; move to a larger instance type.",
+                a.cpu_percent, h.vcpu
+            ),
+        },
+        Alarm {
+            resource: "memory",
+            suffix: "memory",
+            namespace: "CWAgent",
+            recover: false,
+            metric: "mem_used_percent",
+            statistic: "Average",
+            comparison: "GreaterThanThreshold",
+            threshold: a.memory_percent.to_string(),
+            period: 300,
+            evaluation_periods: 2,
+            datapoints_to_alarm: 2,
+            treat_missing_data: "breaching",
+            description: format!(
+                "Instance memory above {}% for 10 minutes (maxmemory is {}% of RAM; the rest is for the OS, forks for RDB snapshots and replication buffers). Check INFO memory; move to a larger instance type. Missing data counts as breaching: the CloudWatch agent has stopped reporting.",
+                a.memory_percent, plan.self_hosting.maxmemory_percent
+            ),
+        },
+        Alarm {
+            resource: "disk",
+            suffix: "disk",
+            namespace: "CWAgent",
+            recover: false,
+            metric: "disk_used_percent",
+            statistic: "Maximum",
+            comparison: "GreaterThanThreshold",
+            threshold: "80".to_owned(),
+            period: 300,
+            evaluation_periods: 2,
+            datapoints_to_alarm: 2,
+            treat_missing_data: "breaching",
+            description: "The data volume (/var/lib/valkey) is more than 80% full: the next RDB snapshot may fail, and with it replication to a new replica. Remove stray files or grow the volume.".to_owned(),
+        },
+        Alarm {
+            resource: "status_check",
+            suffix: "status-check",
+            namespace: "AWS/EC2",
+            recover: true,
+            metric: "StatusCheckFailed_System",
+            statistic: "Maximum",
+            comparison: "GreaterThanOrEqualToThreshold",
+            threshold: "1".to_owned(),
+            // aws-facts §4.4 (AWS-CW-AGENT UsingAlarmActions): 2 periods of 1 minute for recover.
+            period: 60,
+            evaluation_periods: 2,
+            datapoints_to_alarm: 2,
+            treat_missing_data: "missing",
+            description: "The system status check failed for 2 minutes: AWS hardware or network trouble. EC2 recovers the instance onto other hardware with the same instance ID, private IP and EBS volumes; its memory is lost, so it restarts as a replica (Sentinel fails over first if it was the primary). Check the node rejoined: see the README.".to_owned(),
+        },
+    ]
+}
