@@ -88,6 +88,9 @@ struct VersionLine {
     family: String,
     #[serde(default)]
     default: Option<String>,
+    /// The full release to pin where the API wants major.minor.patch (Memcached node-based).
+    #[serde(default)]
+    release: Option<String>,
     #[allow(dead_code)]
     source: String,
 }
@@ -301,6 +304,15 @@ impl Catalog {
             .iter()
             .find(|l| l.path == path && l.engine == engine && l.versions.contains(&text))
             .map(|l| l.family.as_str())
+    }
+
+    /// The release (major.minor.patch) the catalog pins for a version, where it pins one.
+    pub fn release_of(&self, path: PathId, engine: Engine, version: EngineVersion) -> Option<&str> {
+        let text = version.to_string();
+        self.versions
+            .iter()
+            .find(|l| l.path == path && l.engine == engine && l.versions.contains(&text))
+            .and_then(|l| l.release.as_deref())
     }
 
     /// The default version of an engine on a path.

@@ -31,6 +31,7 @@ pub mod hcl;
 pub mod lock;
 pub mod module;
 pub mod names;
+pub mod naming;
 pub mod plan;
 pub mod render;
 pub mod report;

@@ -21,6 +21,8 @@ pub use memorydb::memorydb_node_names;
 
 /// Everything the templates of one module see.
 #[derive(Debug, Clone, Serialize)]
+// Each flag decides whether a block or file is printed; a template reads them by name.
+#[allow(clippy::struct_excessive_bools)]
 pub struct ModuleSpec {
     /// The workload name; also the id of the main resource.
     pub name: String,
@@ -46,6 +48,18 @@ pub struct ModuleSpec {
     pub description: String,
     /// Client port.
     pub port: u16,
+    /// Names derived from the workload name, each within its AWS limit (`crate::naming`).
+    pub names: crate::naming::Names,
+    /// Terraform refuses to destroy or replace the cluster (`lifecycle { prevent_destroy }`):
+    /// `backup.deletion_protection`, by default on for a durable store (MemoryDB) in prod.
+    pub deletion_protection: bool,
+    /// What the module's KMS key encrypts, in words (the `kms_key_arn` variable and output).
+    pub kms_uses: String,
+    /// The module has log groups, so a key of the user's needs the CloudWatch Logs statement.
+    pub kms_for_logs: bool,
+    /// The most `alarm_actions` the variable accepts: CloudWatch takes 5 actions per list
+    /// (aws_rules.toml `alarm-actions`), less the EC2 recover action where an alarm adds it.
+    pub max_alarm_actions: u32,
     /// Omit `providers.tf`.
     pub as_module: bool,
     /// The `maxmemory-policy` in force.
@@ -185,6 +199,9 @@ pub struct MemcachedCluster {
     pub nodes: u32,
     /// `cross-az` or `single-az`.
     pub az_mode: &'static str,
+    /// `engine_version`, major.minor.patch as the API wants it for Memcached (the catalog pins
+    /// the release: in-transit encryption needs 1.6.12 or later, aws_rules.toml).
+    pub engine_release: String,
 }
 
 /// An ElastiCache Serverless cache: its usage limits and snapshots.
@@ -415,6 +432,14 @@ pub fn spec(plan: &Plan, source_file: &str, as_module: bool) -> ModuleSpec {
             )
         }),
         port: plan.port,
+        names: crate::naming::names(&name),
+        deletion_protection: plan
+            .backup
+            .deletion_protection
+            .unwrap_or(plan.environment == Environment::Prod && plan.path == PathId::Memorydb),
+        kms_uses: String::new(),
+        kms_for_logs: false,
+        max_alarm_actions: 5,
         as_module,
         eviction: plan.eviction.policy_name(),
         eviction_note: eviction_note(plan.eviction, plan.path),
@@ -456,6 +481,9 @@ pub fn spec(plan: &Plan, source_file: &str, as_module: bool) -> ModuleSpec {
         Topology::MemorydbCluster(r) => memorydb::memorydb(plan, r, &mut spec),
         Topology::Ec2Sentinel(h) => self_hosted::self_hosted(plan, h, &mut spec),
     }
+    spec.kms_for_logs = !spec.log_groups.is_empty();
+    spec.max_alarm_actions = if spec.alarms.iter().any(|a| a.recover) { 4 } else { 5 };
+    spec.kms_uses = kms_uses(&spec);
     if spec.auth.is_some() {
         let users = if plan.path == PathId::Memorydb {
             "MemoryDB user"
@@ -471,6 +499,33 @@ pub fn spec(plan: &Plan, source_file: &str, as_module: bool) -> ModuleSpec {
         });
     }
     spec
+}
+
+/// What the module's key encrypts, in the words of the `kms_key_arn` variable and output.
+fn kms_uses(spec: &ModuleSpec) -> String {
+    let mut uses: Vec<&str> = Vec::new();
+    match spec.path {
+        PathId::SelfHosted => uses.extend(["the EBS volumes", "the backup bucket"]),
+        PathId::Elasticache if spec.memcached.is_some() => {}
+        PathId::Elasticache | PathId::Serverless | PathId::Memorydb => uses.push("data at rest"),
+    }
+    if spec.kms_for_logs {
+        uses.push("the log groups");
+    }
+    if spec.auth.is_some() || spec.path == PathId::SelfHosted {
+        uses.push("the secret");
+    }
+    uses.push("the alarm topic");
+    let (last, rest) = uses.split_last().expect("the alarm topic is always there");
+    let mut text = if rest.is_empty() {
+        (*last).to_owned()
+    } else {
+        format!("{} and {last}", rest.join(", "))
+    };
+    if spec.memcached.is_some() {
+        text.push_str(" (node-based Memcached has no encryption at rest)");
+    }
+    text
 }
 
 fn eviction_note(e: Eviction, path: PathId) -> String {
@@ -503,9 +558,10 @@ fn parameter_group_name(name: &str, family: &str, cluster_mode: bool) -> String 
 /// The RBAC names of a workload: an application user, a replacement default user, the group
 /// (MemoryDB: the ACL).
 fn auth(name: &str, user_resource: &'static str) -> Auth {
+    let names = crate::naming::names(name);
     Auth {
-        app_user_id: format!("{name}-app"),
-        default_user_id: format!("{name}-default"),
+        app_user_id: names.app_user,
+        default_user_id: names.default_user,
         user_group_id: name.to_owned(),
         secret_name: format!("{name}/app-user"),
         user_resource,

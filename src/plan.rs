@@ -77,6 +77,8 @@ pub struct Plan {
     pub engine_version: EngineVersion,
     /// Parameter group family ("" where the path has none).
     pub parameter_group_family: String,
+    /// The release the catalog pins for the version (Memcached node-based), if any.
+    pub engine_release: Option<String>,
     /// The traffic shape.
     pub pattern: Pattern,
     /// Eviction behaviour.
@@ -144,7 +146,9 @@ pub fn build(w: &Workload, c: &Catalog) -> Result<Plan, Vec<Diagnostic>> {
         .family_of(decision.path, decision.engine, version)
         .unwrap_or_default()
         .to_owned();
+    let engine_release = c.release_of(decision.path, decision.engine, version).map(str::to_owned);
     Ok(Plan {
+        engine_release,
         name: w.name.to_string(),
         environment: w.environment,
         region: w.region.clone(),

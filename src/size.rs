@@ -45,6 +45,8 @@ pub struct ServerlessLimits {
     pub ecpu_per_second: u64,
     /// ECPU/s the peak needs, before headroom and clamping.
     pub peak_ecpu_per_second: f64,
+    /// The data the workload declares, GB (`data.size_gb`): what the cache holds normally.
+    pub data_gb: f64,
 }
 
 /// Self-hosted Valkey with Sentinel on EC2.
@@ -278,6 +280,7 @@ fn serverless(w: &Workload, c: &Catalog) -> Result<ServerlessLimits, SizeError> 
         data_storage_gb: storage.min(s.serverless_max_storage_gb),
         ecpu_per_second: ecpu,
         peak_ecpu_per_second: peak_ecpu,
+        data_gb: w.data.size_gb,
     })
 }
 

@@ -137,6 +137,10 @@ struct RawBackup {
     window: Option<String>,
     /// Default "sun:05:00-sun:06:00" (UTC, weekly).
     maintenance_window: Option<String>,
+    /// Default: true for a durable store (MemoryDB) in prod, else false. Terraform refuses to
+    /// destroy or replace the cluster (lifecycle prevent_destroy) until this is false and the
+    /// module regenerated.
+    deletion_protection: Option<bool>,
 }
 
 /// `[override]`: escape hatches; each one is recorded in the decision trail.
@@ -329,6 +333,8 @@ pub struct Backup {
     pub window: String,
     /// `ddd:HH:MM-ddd:HH:MM`.
     pub maintenance_window: String,
+    /// `deletion_protection`, when given (the default depends on the path).
+    pub deletion_protection: Option<bool>,
 }
 
 /// `[override]`, validated for form (the catalog checks node types).
@@ -746,10 +752,66 @@ fn validate_backup(b: RawBackup, environment: Environment, p: &mut Problems<'_>)
             "write it as \"ddd:HH:MM-ddd:HH:MM\" in UTC, e.g. \"sun:05:00-sun:06:00\"",
         );
     }
+    if is_daily_window(&window) && is_weekly_window(&maintenance_window) {
+        window_rules(&window, &maintenance_window, p);
+    }
     Backup {
         retention_days,
         window,
         maintenance_window,
+        deletion_protection: b.deletion_protection,
+    }
+}
+
+/// Minutes since midnight of `HH:MM`.
+fn minutes(clock: &str) -> u32 {
+    let (h, m) = clock.split_once(':').unwrap_or(("0", "0"));
+    h.parse::<u32>().unwrap_or(0) * 60 + m.parse::<u32>().unwrap_or(0)
+}
+
+/// What AWS refuses of the two windows (aws_rules.toml `windows`): either shorter than 60
+/// minutes ("Snapshot window must be at least 60 minutes.", "The minimum maintenance window is a
+/// 60 minute period."), or the daily window overlapping the weekly one ("The snapshot window and
+/// maintenance window must not overlap."). Both wrap: past midnight, past Saturday.
+fn window_rules(daily: &str, weekly: &str, p: &mut Problems<'_>) {
+    const DAY: u32 = 24 * 60;
+    const WEEK: u32 = 7 * DAY;
+    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let (a, b) = daily.split_once('-').unwrap_or_default();
+    let (start, end) = (minutes(a), minutes(b));
+    let daily_len = (end + DAY - start) % DAY;
+    let at = |part: &str| {
+        let (day, clock) = part.split_once(':').unwrap_or_default();
+        DAYS.iter().position(|d| *d == day).unwrap_or(0) as u32 * DAY + minutes(clock)
+    };
+    let (w_start, w_end) = weekly.split_once('-').map(|(x, y)| (at(x), at(y))).unwrap_or_default();
+    let weekly_len = (w_end + WEEK - w_start) % WEEK;
+    if daily_len < 60 {
+        p.add(
+            "backup.window",
+            format!("the backup window `{daily}` is {daily_len} minutes long; AWS needs at least 60"),
+            "widen it, e.g. \"03:00-04:00\"",
+        );
+    }
+    if weekly_len < 60 {
+        p.add(
+            "backup.maintenance_window",
+            format!("the maintenance window `{weekly}` is {weekly_len} minutes long; AWS needs at least 60"),
+            "widen it, e.g. \"sun:05:00-sun:06:00\"",
+        );
+    }
+    // Two stretches of a circular week overlap when one starts inside the other.
+    let inside = |t: u32, from: u32, len: u32| (t + WEEK - from) % WEEK < len;
+    let overlaps = (0..7).any(|day| {
+        let d_start = day * DAY + start;
+        inside(d_start, w_start, weekly_len) || inside(w_start, d_start, daily_len)
+    });
+    if overlaps {
+        p.add(
+            "backup.window",
+            format!("the backup window `{daily}` overlaps the maintenance window `{weekly}`; AWS refuses overlapping windows"),
+            "move one of them, e.g. backups at \"03:00-04:00\" and maintenance at \"sun:05:00-sun:06:00\"",
+        );
     }
 }
 
@@ -822,6 +884,26 @@ impl Workload {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn window_problems(daily: &str, weekly: &str) -> Vec<String> {
+        let mut all = Vec::new();
+        window_rules(daily, weekly, &mut Problems(&mut all));
+        all.into_iter().map(|d| d.message).collect()
+    }
+
+    #[test]
+    fn windows_must_last_an_hour_and_not_overlap() {
+        assert!(window_problems("03:00-04:00", "sun:05:00-sun:06:00").is_empty());
+        assert!(window_problems("23:30-00:30", "sun:05:00-sun:06:00").is_empty());
+        assert_eq!(window_problems("03:00-03:30", "sun:05:00-sun:06:00").len(), 1);
+        assert_eq!(window_problems("03:00-04:00", "sun:05:00-sun:05:30").len(), 1);
+        let overlap = window_problems("05:30-06:30", "sun:05:00-sun:06:00");
+        assert!(overlap[0].contains("overlaps"), "{overlap:?}");
+        // Across midnight and across the end of the week.
+        assert!(!window_problems("23:30-00:30", "mon:00:00-mon:01:00").is_empty());
+        assert!(!window_problems("01:00-02:00", "sun:23:30-mon:01:30").is_empty());
+        assert!(window_problems("02:00-03:00", "sun:23:30-mon:01:30").is_empty());
+    }
 
     const MINIMAL: &str = r#"
 [workload]

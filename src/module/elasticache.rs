@@ -55,7 +55,9 @@ pub(super) fn replication_group(plan: &Plan, r: &Replicated, spec: &mut ModuleSp
                 "engine_log"
             },
             log_type,
-            name: format!("/aws/elasticache/{name}/{log_type}"),
+            // aws_rules.toml `log-group-vended-prefix`: a /aws/vendedlogs/ group does not grow
+            // the account's 5,120-character CloudWatch Logs resource policy.
+            name: format!("/aws/vendedlogs/elasticache/{name}/{log_type}"),
         })
         .collect();
     spec.ingress = vec![Ingress::clients(
@@ -88,6 +90,10 @@ pub(super) fn memcached(plan: &Plan, m: &crate::plan::MemcachedCluster, spec: &m
         node_type: m.node_type.clone(),
         nodes: m.nodes,
         az_mode: m.az_mode,
+        engine_release: plan
+            .engine_release
+            .clone()
+            .unwrap_or_else(|| plan.engine_version.to_string()),
     });
     spec.ingress = vec![Ingress::clients(
         "clients",

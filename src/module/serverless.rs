@@ -52,8 +52,13 @@ pub(super) fn serverless(plan: &Plan, l: &ServerlessLimits, spec: &mut ModuleSpe
 fn serverless_alarms(plan: &Plan, l: &ServerlessLimits) -> Vec<Alarm> {
     let a = &plan.alarms;
     // The storage limit is in GB and the metric in bytes (aws-facts §5): taken as 10^9 bytes per
-    // GB, the smaller reading, so the alarm fires early rather than late.
-    let storage_bytes = l.data_storage_gb as f64 * 1e9 * f64::from(a.memory_percent) / 100.0;
+    // GB (SPEC §9: size_gb is GB too). The limit is the declared data plus 25 %, so memory_percent
+    // (80) of it is the declared data itself: an alarm there fires in normal operation (issue #9).
+    // It fires instead halfway between the declared data and the limit, or at memory_percent of
+    // the limit when that is higher: growth, with time left to act before writes fail.
+    let limit_gb = l.data_storage_gb as f64;
+    let threshold_gb = (limit_gb * f64::from(a.memory_percent) / 100.0).max(f64::midpoint(l.data_gb, limit_gb));
+    let storage_bytes = (threshold_gb * 1e9).round();
     // ElastiCacheProcessingUnits is a count per period; the limit is a rate (aws-facts §4.5):
     // compare the one-minute sum with the limit times 60 seconds.
     let period = 60;
@@ -93,8 +98,10 @@ fn serverless_alarms(plan: &Plan, l: &ServerlessLimits) -> Vec<Alarm> {
             datapoints_to_alarm: 2,
             treat_missing_data: "missing",
             description: format!(
-                "Data above {}% of the {} GB storage limit for 10 minutes: at the limit the cache evicts keys with a TTL and then refuses writes. Raise cache_usage_limits.data_storage.maximum (data.size_gb in the workload file) or shorten TTLs.",
-                a.memory_percent, l.data_storage_gb
+                "Data above {} GB for 10 minutes: more than the {} GB the workload file declares, on the way to the {} GB storage limit, where the cache evicts keys with a TTL and then refuses writes. Raise data.size_gb in the workload file (the limit follows) or shorten TTLs.",
+                crate::units::plain((threshold_gb * 100.0).round() / 100.0),
+                crate::units::plain(l.data_gb),
+                l.data_storage_gb
             ),
         },
         Alarm {
