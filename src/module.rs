@@ -58,7 +58,7 @@ pub struct ModuleSpec {
     /// The module has log groups, so a key of the user's needs the CloudWatch Logs statement.
     pub kms_for_logs: bool,
     /// The most `alarm_actions` the variable accepts: CloudWatch takes 5 actions per list
-    /// (aws_rules.toml `alarm-actions`), less the EC2 recover action where an alarm adds it.
+    /// (`aws_rules.toml` `alarm-actions`), less the EC2 recover action where an alarm adds it.
     pub max_alarm_actions: u32,
     /// Omit `providers.tf`.
     pub as_module: bool,
@@ -200,7 +200,7 @@ pub struct MemcachedCluster {
     /// `cross-az` or `single-az`.
     pub az_mode: &'static str,
     /// `engine_version`, major.minor.patch as the API wants it for Memcached (the catalog pins
-    /// the release: in-transit encryption needs 1.6.12 or later, aws_rules.toml).
+    /// the release: in-transit encryption needs 1.6.12 or later, `aws_rules.toml`).
     pub engine_release: String,
 }
 
