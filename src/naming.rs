@@ -2,7 +2,7 @@
 //! (issue #9: `<name>-app` overflowed MemoryDB's 40 characters, `<name>-` the IAM role prefix's 38).
 //!
 //! The limits are data: `max_chars` of the rules in `src/data/aws_rules.toml`, each with its
-//! source; tests/it/aws_rules.rs checks every generated module against the same table. A name that
+//! source; `tests/it/aws_rules.rs` checks every generated module against the same table. A name that
 //! would be too long is cut and given a stable 6-digit hash of the whole name, so two workloads
 //! whose names share a long beginning never share a derived name. Pure.
 
@@ -81,7 +81,7 @@ pub struct Names {
 }
 
 /// S3 bucket names may not start with `sthree-` or `amzn-s3-demo-` (`xn--` cannot occur: a
-/// workload name has no `--`): such a workload name gets `rdb-` in front (aws_rules.toml
+/// workload name has no `--`): such a workload name gets `rdb-` in front (`aws_rules.toml`
 /// `s3-bucket-prefix`).
 fn bucket_base(name: &str) -> String {
     if ["sthree-", "amzn-s3-demo-"].iter().any(|p| name.starts_with(p)) {
