@@ -138,7 +138,7 @@ struct RawBackup {
     /// Default "sun:05:00-sun:06:00" (UTC, weekly).
     maintenance_window: Option<String>,
     /// Default: true for a durable store (MemoryDB) in prod, else false. Terraform refuses to
-    /// destroy or replace the cluster (lifecycle prevent_destroy) until this is false and the
+    /// destroy or replace the cluster (`prevent_destroy`) until this is false and the
     /// module regenerated.
     deletion_protection: Option<bool>,
 }
@@ -769,7 +769,7 @@ fn minutes(clock: &str) -> u32 {
     h.parse::<u32>().unwrap_or(0) * 60 + m.parse::<u32>().unwrap_or(0)
 }
 
-/// What AWS refuses of the two windows (aws_rules.toml `windows`): either shorter than 60
+/// What AWS refuses of the two windows (`aws_rules.toml` `windows`): either shorter than 60
 /// minutes ("Snapshot window must be at least 60 minutes.", "The minimum maintenance window is a
 /// 60 minute period."), or the daily window overlapping the weekly one ("The snapshot window and
 /// maintenance window must not overlap."). Both wrap: past midnight, past Saturday.
