@@ -1,5 +1,6 @@
 //! Integration tests: one binary (STYLE §6), one module per concern.
 
+mod aws_rules;
 mod cli;
 mod decide_table;
 mod errors;
