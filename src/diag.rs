@@ -174,6 +174,24 @@ pub fn locate(source: &str, key: &str) -> Option<Range<usize>> {
     best
 }
 
+/// The span of the key itself (not its value) at a dotted key path.
+pub fn key_span(source: &str, key: &str) -> Option<Range<usize>> {
+    let (root, _) = DeTable::parse_recoverable(source);
+    let mut table = root.get_ref();
+    let parts: Vec<&str> = key.split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        let (k, v) = table.iter().find(|(k, _)| k.get_ref() == part)?;
+        if i + 1 == parts.len() {
+            return Some(k.span());
+        }
+        match v.get_ref() {
+            DeValue::Table(t) => table = t,
+            _ => return None,
+        }
+    }
+    None
+}
+
 fn value_span(key: &Spanned<std::borrow::Cow<'_, str>>, value: &Spanned<DeValue<'_>>) -> Range<usize> {
     match value.get_ref() {
         // A table's own span can be its whole body; the header key reads better.

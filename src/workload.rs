@@ -9,6 +9,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::diag::{self, Diagnostic};
+
+mod structure;
 use crate::names::{DataType, Engine, Environment, MaxmemoryPolicy, PathId, Pattern, Setting};
 
 /// The whole workload file.
@@ -351,15 +353,43 @@ pub struct Overrides {
 }
 
 /// Parses and validates a workload file's text.
+///
+/// Every problem of the file is reported at once, in the order of the file: the shape first
+/// (unknown keys, missing keys, wrong types: `structure`, against the JSON Schema), then the
+/// ranges and cross-field rules of the rest. A TOML syntax error stops there, as nothing else
+/// can be read.
 pub fn parse(text: &str) -> Result<Workload, Vec<Diagnostic>> {
-    let raw: RawFile = toml::from_str(text).map_err(|e| vec![from_toml_error(text, &e)])?;
-    let mut problems = Vec::new();
-    let workload = validate(raw, &mut problems);
-    if problems.is_empty() {
-        Ok(workload)
-    } else {
-        Err(problems)
+    let mut table: toml::Table = toml::from_str(text).map_err(|e| vec![from_toml_error(text, &e)])?;
+    let shape = structure::check(&mut table);
+    let raw: RawFile = toml::Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| vec![Diagnostic::new("", e.message().trim().to_owned())])?;
+    let mut semantic = Vec::new();
+    let workload = validate(raw, &mut semantic);
+    // What the checks say of a placeholder (or of a rule that reads one) is not the user's.
+    semantic.retain(|d| {
+        !shape.patched.iter().any(|p| {
+            d.key == *p || d.key.starts_with(&format!("{p}.")) || d.message.contains(p.rsplit('.').next().unwrap_or(p))
+        })
+    });
+    let mut problems = shape.problems;
+    for d in &mut problems {
+        if d.span.is_none() && shape.unknown.contains(&d.key) {
+            d.span = diag::key_span(text, &d.key);
+        }
     }
+    problems.extend(semantic);
+    if problems.is_empty() {
+        return Ok(workload);
+    }
+    // In the order of the file; problems without a place (a missing table) last.
+    problems.sort_by_key(|d| {
+        d.span
+            .clone()
+            .or_else(|| diag::locate(text, &d.key))
+            .map_or(usize::MAX, |s| s.start)
+    });
+    Err(problems)
 }
 
 /// The JSON Schema of the workload file, from the same types `parse` reads.
