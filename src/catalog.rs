@@ -6,17 +6,18 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diag::{self, Diagnostic};
 use crate::names::{Engine, PathId};
 use crate::workload::EngineVersion;
 
-const CATALOG_TOML: &str = include_str!("data/catalog.toml");
+/// `src/data/catalog.toml`, embedded (`rediform catalog --format toml` prints it).
+pub const CATALOG_TOML: &str = include_str!("data/catalog.toml");
 const PRICES_TOML: &str = include_str!("data/prices.toml");
 
 /// Everything sizing and costing need to know about AWS.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Catalog {
     meta: Meta,
@@ -29,14 +30,14 @@ pub struct Catalog {
     pub prices: Prices,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct Meta {
     as_of: String,
 }
 
 /// Sizing assumptions (SPEC §5), each documented with its source in catalog.toml.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct Sizing {
@@ -64,7 +65,7 @@ pub struct Sizing {
 }
 
 /// Memory and vCPU of one node or instance type.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodeSpec {
     /// Memory, GiB.
@@ -79,7 +80,7 @@ pub struct NodeSpec {
 }
 
 /// The versions of one engine a path offers, and their parameter group family.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct VersionLine {
     path: PathId,
@@ -96,7 +97,7 @@ struct VersionLine {
 }
 
 /// Prices, us-east-1, USD (prices.toml).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Prices {
     /// Region, currency, hours per month, date.
@@ -116,7 +117,7 @@ pub struct Prices {
 }
 
 /// Region and unit facts of the price file.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PriceMeta {
     /// The region the prices are for.
@@ -130,7 +131,7 @@ pub struct PriceMeta {
 }
 
 /// On-demand and 1-year reserved $/node-hour per engine.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct NodePrices {
@@ -166,7 +167,7 @@ impl NodePrices {
 }
 
 /// MemoryDB charges per GB written.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct DataWrittenPrices {
@@ -179,7 +180,7 @@ pub struct DataWrittenPrices {
 }
 
 /// EC2 on-demand and 1-year reserved $/hour.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct Ec2Prices {
@@ -191,7 +192,7 @@ pub struct Ec2Prices {
 }
 
 /// EBS $/GB-month.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct EbsPrices {
@@ -202,7 +203,7 @@ pub struct EbsPrices {
 }
 
 /// Serverless $/GB-hour of data and $/million ECPUs.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct ServerlessPrices {
@@ -407,6 +408,9 @@ fn merge(base: &mut toml::Table, over: toml::Table, prefix: &str, problems: &mut
         match (slot, value) {
             (toml::Value::Table(b), toml::Value::Table(o)) => merge(b, o, &path, problems),
             (slot @ toml::Value::Float(_), toml::Value::Integer(i)) => *slot = toml::Value::Float(i as f64),
+            // Every figure is read as a float, so 730.0 stands for 730 (`rediform prices --format
+            // toml` writes floats).
+            (slot @ toml::Value::Integer(_), value @ toml::Value::Float(_)) => *slot = value,
             (slot, value) if slot.type_str() == value.type_str() => *slot = value,
             (slot, value) => problems.push(Diagnostic::new(
                 path,

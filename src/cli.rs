@@ -50,19 +50,22 @@ fn version() -> &'static str {
 enum Command {
     /// Write a commented starter workload file (refuses to overwrite).
     Init {
-        /// Where to write it.
+        /// Where to write it (missing directories are created).
         #[arg(default_value = "workload.toml")]
         file: PathBuf,
+        /// Also write a rediform.toml in the current directory that lists the file's directory.
+        #[arg(long)]
+        project: bool,
     },
     /// Print the decision trail, the sizing and a monthly cost table for all four paths; writes nothing.
     Decide {
-        /// Workload files.
-        #[arg(required = true, value_name = "FILE")]
+        /// Workload files, or directories searched for them (default: `workloads` in rediform.toml).
+        #[arg(value_name = "PATH")]
         files: Vec<PathBuf>,
-        /// Output format.
+        /// Output format (JSON: an array, one object per workload).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// A TOML file whose prices replace the built-in ones (same keys as src/data/prices.toml).
+        /// A TOML file whose prices replace the built-in ones (the keys `rediform prices --format toml` prints).
         #[arg(long, value_name = "FILE")]
         prices: Option<PathBuf>,
     },
@@ -85,6 +88,21 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+    /// Print the prices in force (built-in, or from --prices / rediform.toml): region, date, sources.
+    Prices {
+        /// A TOML file whose prices replace the built-in ones.
+        #[arg(long, value_name = "FILE")]
+        prices: Option<PathBuf>,
+        /// Output format (toml: a file --prices accepts).
+        #[arg(long, value_enum, default_value_t = DataFormat::Text)]
+        format: DataFormat,
+    },
+    /// Print the built-in catalog: node and instance types, sizing assumptions, engine versions.
+    Catalog {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DataFormat::Text)]
+        format: DataFormat,
     },
     /// Print the JSON Schema of the workload file (for taplo and editors).
     Schema,
@@ -125,6 +143,13 @@ enum Format {
     Json,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DataFormat {
+    Text,
+    Json,
+    Toml,
+}
+
 /// Runs rediform with these arguments (the first is the program name).
 pub fn run<I, T>(args: I) -> Outcome
 where
@@ -148,8 +173,20 @@ where
     };
     let mut out = Output::new(cli.quiet);
     let outcome = match cli.command {
-        Command::Init { file } => init(&file, &mut out),
-        Command::Decide { files, format, prices } => decide(&files, format, prices.as_deref(), &mut out),
+        Command::Init { file, project } => init(&file, project, &mut out),
+        Command::Decide { files, format, prices } => {
+            let args = GenerateArgs {
+                files,
+                out: None,
+                as_module: false,
+                templates: None,
+                prices,
+                workloads_only: false,
+            };
+            decide(&args, format, &mut out)
+        }
+        Command::Prices { prices, format } => prices_command(prices, format, &mut out),
+        Command::Catalog { format } => catalog_command(format, &mut out),
         Command::Generate { args, force, exit_code } => generate(&args, force, exit_code, &mut out),
         Command::Check { args, format } => check(&args, format, &mut out),
         Command::Schema => {
@@ -347,31 +384,62 @@ fn not_a_workload(text: &str) -> Option<Vec<Diagnostic>> {
     )])
 }
 
-fn decide(files: &[PathBuf], format: Format, prices: Option<&Path>, out: &mut Output) -> Outcome {
-    let catalog = match catalog(prices) {
+fn decide(args: &GenerateArgs, format: Format, out: &mut Output) -> Outcome {
+    let job = match project::resolve(args) {
+        Ok(job) => job,
+        Err(e) => return out.error(&e),
+    };
+    let catalog = match catalog(job.prices.as_deref()) {
         Ok(c) => c,
         Err(e) => return out.error(&e),
     };
     let mut worst = Outcome::Success;
     let mut plans = Vec::new();
-    for file in files {
+    for file in &job.files {
         match plan_file(file, &catalog) {
-            Ok(plan) => plans.push((display(file), plan)),
+            Ok(plan) => plans.push((job.source_name(file), plan)),
             Err(e) => worst = worst.max(out.error(&e)),
         }
     }
     match format {
-        Format::Json if !plans.is_empty() => {
+        Format::Json => {
             let only: Vec<Plan> = plans.into_iter().map(|(_, p)| p).collect();
-            out.print(&report::json(&only, files.len() > 1));
+            out.print(&report::json(&only));
         }
-        Format::Json => {}
         Format::Text => {
             let texts: Vec<String> = plans.iter().map(|(file, plan)| report::text(plan, file)).collect();
             out.print(&texts.join("\n"));
         }
     }
     worst
+}
+
+/// `rediform prices`: the prices in force, from `--prices`, else `prices` in rediform.toml, else
+/// the built-in ones.
+fn prices_command(prices: Option<PathBuf>, format: DataFormat, out: &mut Output) -> Outcome {
+    let file = prices.or_else(project::configured_prices);
+    let catalog = match catalog(file.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return out.error(&e),
+    };
+    let origin = file.as_ref().map_or_else(|| "built in".to_owned(), |f| format!("from {}", f.display()));
+    out.print(&match format {
+        DataFormat::Toml => report::prices_toml(&catalog),
+        DataFormat::Json => report::prices_json(&catalog, &origin),
+        DataFormat::Text => report::prices_text(&catalog, &origin),
+    });
+    Outcome::Success
+}
+
+/// `rediform catalog`: the built-in node types, sizing assumptions and engine versions.
+fn catalog_command(format: DataFormat, out: &mut Output) -> Outcome {
+    let catalog = Catalog::embedded();
+    out.print(&match format {
+        DataFormat::Toml => crate::catalog::CATALOG_TOML.to_owned(),
+        DataFormat::Json => report::catalog_json(&catalog),
+        DataFormat::Text => report::catalog_text(&catalog),
+    });
+    Outcome::Success
 }
 
 /// Every file under `dir`, at any depth, sorted; entries whose name starts with `.` are skipped.
@@ -758,32 +826,70 @@ fn check(args: &GenerateArgs, format: Format, out: &mut Output) -> Outcome {
     worst.max(if foreign { Outcome::Invalid } else { Outcome::Drift })
 }
 
-fn init(file: &Path, out: &mut Output) -> Outcome {
-    let result = std::fs::OpenOptions::new().write(true).create_new(true).open(file);
-    let written = match result {
-        Ok(mut f) => f.write_all(STARTER.as_bytes()),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            return out.error(&Error::Usage(format!(
+fn init(file: &Path, project: bool, out: &mut Output) -> Outcome {
+    let create = |path: &Path, text: &str| -> Result<(), Error> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+                action: "cannot create",
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+        let result = std::fs::OpenOptions::new().write(true).create_new(true).open(path);
+        match result {
+            Ok(mut f) => f.write_all(text.as_bytes()).map_err(|source| Error::Io {
+                action: "cannot write",
+                path: path.to_owned(),
+                source,
+            }),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(Error::Usage(format!(
                 "{} already exists; rediform init never overwrites a file (name another: rediform init FILE)",
-                file.display()
-            )));
+                path.display()
+            ))),
+            Err(source) => Err(Error::Io {
+                action: "cannot write",
+                path: path.to_owned(),
+                source,
+            }),
         }
-        Err(e) => Err(e),
     };
-    match written {
-        Ok(()) => {
-            out.print(&format!(
-                "wrote {0}\nnext: edit it, then run `rediform decide {0}`\neditor completion: `rediform schema > rediform.schema.json` beside it (its #:schema line points there)\n",
-                file.display()
-            ));
-            Outcome::Success
-        }
-        Err(source) => out.error(&Error::Io {
-            action: "cannot write",
-            path: file.to_owned(),
-            source,
-        }),
+    let config = Path::new(crate::config::FILE_NAME);
+    if project && config.exists() {
+        return out.error(&Error::Usage(format!(
+            "{} already exists; rediform init never overwrites a file (run without --project)",
+            config.display()
+        )));
     }
+    if let Err(e) = create(file, STARTER) {
+        return out.error(&e);
+    }
+    let mut text = format!("wrote {}\n", file.display());
+    if project {
+        let dir = file
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map_or_else(|| ".".to_owned(), slash_path);
+        let body = format!(
+            "# rediform project file: `rediform generate` and `rediform check` with no arguments use it.\nout = \"generated\"\nworkloads = [{}]\n",
+            serde_json::to_string(&dir).expect("a string serializes")
+        );
+        if let Err(e) = create(config, &body) {
+            return out.error(&e);
+        }
+        let _ = writeln!(text, "wrote {}", config.display());
+    }
+    let run = if project {
+        "rediform generate".to_owned()
+    } else {
+        format!("rediform generate {}", crate::encode::shell_word(&file.display().to_string()))
+    };
+    let _ = write!(
+        text,
+        "next: edit it, run `rediform decide {}` to see the path and costs, then `{run}` to write the Terraform module\neditor completion: `rediform schema > rediform.schema.json` beside it (its #:schema line points there)\n",
+        crate::encode::shell_word(&file.display().to_string())
+    );
+    out.print(&text);
+    Outcome::Success
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::catalog::Catalog;
 use crate::cost::{Costs, PathCost};
 use crate::decide::Step;
 use crate::names::{Named, PathId};
@@ -39,7 +40,7 @@ struct PricesJson<'a> {
 }
 
 const ESTIMATE_NOTE: &str =
-    "estimates from list prices; taxes, data transfer, backups beyond the free allowance and support are not included";
+    "figures from list prices; taxes, data transfer, backups beyond the free allowance and support are not included";
 
 impl<'a> DecideJson<'a> {
     /// The JSON view of a plan.
@@ -69,14 +70,9 @@ impl<'a> DecideJson<'a> {
 }
 
 /// `decide --format json` for one or several plans (an array when several files were given).
-pub fn json(plans: &[Plan], as_array: bool) -> String {
+pub fn json(plans: &[Plan]) -> String {
     let views: Vec<DecideJson<'_>> = plans.iter().map(DecideJson::new).collect();
-    let mut text = if as_array {
-        serde_json::to_string_pretty(&views)
-    } else {
-        serde_json::to_string_pretty(&views[0])
-    }
-    .expect("plain data serializes");
+    let mut text = serde_json::to_string_pretty(&views).expect("plain data serializes");
     text.push('\n');
     text
 }
@@ -129,7 +125,7 @@ pub fn topology_lines(plan: &Plan) -> Vec<String> {
                 r.vcpu
             )];
             lines.push(format!(
-                "{} GiB of data per shard under the memory rule; cluster mode {}; {}",
+                "up to {} GiB of data per shard under the memory rule; cluster mode {}; {}",
                 plain(r.data_gib_per_shard),
                 if r.cluster_mode { "enabled" } else { "disabled" },
                 if r.multi_az {
@@ -218,9 +214,87 @@ pub fn cost_table(plan: &Plan) -> String {
     if estimated {
         let _ = writeln!(
             out,
-            "  Some prices behind these figures are derived, not read off a price list (see src/data/prices.toml)."
+            "  Some prices behind these figures are derived, not read off a price list (`rediform prices` shows each source)."
         );
     }
     let _ = writeln!(out, "  Estimates only: {ESTIMATE_NOTE}.");
+    out
+}
+
+/// `rediform prices --format toml`: the prices in force as a file `--prices` accepts.
+pub fn prices_toml(catalog: &Catalog) -> String {
+    toml::to_string(&catalog.prices).expect("prices serialize")
+}
+
+/// `rediform prices --format json`: `{"origin", "prices"}`.
+pub fn prices_json(catalog: &Catalog, origin: &str) -> String {
+    let mut text = serde_json::to_string_pretty(&serde_json::json!({ "origin": origin, "prices": &catalog.prices }))
+        .expect("prices serialize");
+    text.push('\n');
+    text
+}
+
+/// One line per figure and its source: what `rediform prices` and `rediform catalog` print.
+fn listing(out: &mut String, value: &serde_json::Value, path: &str) {
+    let serde_json::Value::Object(map) = value else {
+        let _ = writeln!(out, "  {path} = {value}");
+        return;
+    };
+    let figures: Vec<String> = map
+        .iter()
+        .filter(|(k, v)| !v.is_object() && !v.is_array() && *k != "source" && !v.is_null())
+        .map(|(k, v)| format!("{k} = {}", v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+        .collect();
+    if !figures.is_empty() {
+        let _ = writeln!(out, "  {path}: {}", figures.join(", "));
+        if let Some(source) = map.get("source").and_then(serde_json::Value::as_str) {
+            let _ = writeln!(out, "      source: {source}");
+        }
+    }
+    for (k, v) in map.iter().filter(|(_, v)| v.is_object()) {
+        let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+        listing(out, v, &child);
+    }
+}
+
+/// `rediform prices` as text: where the prices come from, then every figure with its source.
+pub fn prices_text(catalog: &Catalog, origin: &str) -> String {
+    let m = &catalog.prices.meta;
+    let mut out = format!(
+        "prices in force: {origin}; {} {}, as of {}, {} hours a month\n",
+        m.region, m.currency, m.as_of, m.hours_per_month
+    );
+    let value = serde_json::to_value(&catalog.prices).expect("prices serialize");
+    if let serde_json::Value::Object(map) = &value {
+        for (section, v) in map.iter().filter(|(k, _)| *k != "meta") {
+            listing(&mut out, v, section);
+        }
+    }
+    out
+}
+
+/// `rediform catalog --format json`.
+pub fn catalog_json(catalog: &Catalog) -> String {
+    let mut text = serde_json::to_string_pretty(catalog).expect("the catalog serializes");
+    text.push('\n');
+    text
+}
+
+/// `rediform catalog` as text: every node type, sizing figure and engine version, with sources.
+pub fn catalog_text(catalog: &Catalog) -> String {
+    let mut out = format!("built-in catalog, as of {}\n", catalog.as_of());
+    let value = serde_json::to_value(catalog).expect("the catalog serializes");
+    if let serde_json::Value::Object(map) = &value {
+        for (section, v) in map.iter().filter(|(k, _)| *k != "meta" && *k != "prices") {
+            match v {
+                serde_json::Value::Array(lines) => {
+                    for line in lines {
+                        listing(&mut out, line, section);
+                    }
+                }
+                other => listing(&mut out, other, section),
+            }
+        }
+    }
     out
 }

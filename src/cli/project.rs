@@ -104,6 +104,13 @@ fn find_config() -> Option<(PathBuf, PathBuf)> {
     None
 }
 
+/// The `prices` of the nearest `rediform.toml`, joined to its directory (`rediform prices`).
+pub(super) fn configured_prices() -> Option<PathBuf> {
+    let (base, file) = find_config()?;
+    let config = config::parse(&std::fs::read_to_string(file).ok()?).ok()?;
+    config.prices.map(|p| base.join(p))
+}
+
 /// Resolves the command line against `rediform.toml`.
 pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
     let found = find_config();

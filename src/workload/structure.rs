@@ -209,7 +209,7 @@ fn integer_fits(i: i64, schema: &Json) -> bool {
     let minimum = schema.get("minimum").and_then(Json::as_f64).unwrap_or(f64::MIN);
     let within = match schema.get("format").and_then(Json::as_str) {
         Some("uint32") => u32::try_from(i).is_ok(),
-        Some("uint64") | Some("uint") => i >= 0,
+        Some("uint64" | "uint") => i >= 0,
         _ => true,
     };
     within && i as f64 >= minimum

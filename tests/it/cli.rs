@@ -49,12 +49,15 @@ fn several_files_give_a_json_array_and_the_worst_exit_code() {
 }
 
 #[test]
-fn one_file_gives_one_json_object_with_the_documented_keys() {
+fn one_file_gives_an_array_of_one_object_with_the_documented_keys() {
     let output = rediform()
         .args(["decide", "--format", "json", "fixtures/order-stream.toml"])
         .output()
         .unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let all: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    // Issue #11: always an array, so a script reads one file and many the same way.
+    assert_eq!(all.as_array().map(Vec::len), Some(1), "{all}");
+    let json = &all[0];
     for key in [
         "name",
         "path",
@@ -136,7 +139,7 @@ fn prices_file_changes_the_estimate_and_bad_prices_exit_2() {
         .output()
         .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(json["costs"]["elasticache"]["on_demand_usd_per_month"], 1460.0);
+    assert_eq!(json[0]["costs"]["elasticache"]["on_demand_usd_per_month"], 1460.0);
     std::fs::write(&prices, "[elasticache_node]\nx = 1\n").unwrap();
     let bad = rediform()
         .args(["decide", "fixtures/session-store.toml", "--prices"])

@@ -19,7 +19,7 @@ fn decide_every_fixture() {
         let out = format!(
             "{}\n--- decide --format json ---\n{}",
             report::text(&plan, &file),
-            report::json(std::slice::from_ref(&plan), false)
+            report::json(std::slice::from_ref(&plan))
         );
         insta::assert_snapshot!(out);
     });
