@@ -80,11 +80,18 @@ enum Command {
         /// the commit so that the new files can be reviewed and added).
         #[arg(long)]
         exit_code: bool,
+        /// Remove modules whose workload is gone (renamed, remapped or deleted): the files
+        /// rediform generated there, never yours. Only on a run over the whole project.
+        #[arg(long)]
+        prune: bool,
     },
     /// List every file `generate` would create, change or delete; exit 1 if there is any. Writes nothing.
     Check {
         #[command(flatten)]
         args: GenerateArgs,
+        /// Show what would change as a unified diff (as `terraform fmt -diff`).
+        #[arg(long)]
+        diff: bool,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -187,8 +194,13 @@ where
         }
         Command::Prices { prices, format } => prices_command(prices, format, &mut out),
         Command::Catalog { format } => catalog_command(format, &mut out),
-        Command::Generate { args, force, exit_code } => generate(&args, force, exit_code, &mut out),
-        Command::Check { args, format } => check(&args, format, &mut out),
+        Command::Generate {
+            args,
+            force,
+            exit_code,
+            prune,
+        } => generate(&args, force, exit_code, prune, &mut out),
+        Command::Check { args, diff, format } => check(&args, format, diff, &mut out),
         Command::Schema => {
             out.print(&workload::json_schema());
             Outcome::Success
@@ -237,6 +249,16 @@ impl Output {
                 self.outcome = Outcome::Io;
             }
         }
+    }
+
+    /// A warning on stderr (printed even with `--quiet`: it is about data), yellow on a terminal.
+    fn warn(&mut self, text: &str) {
+        let text = crate::encode::terminal(text);
+        let text = match text.strip_prefix("warning:") {
+            Some(rest) if self.color => format!("\x1b[1;33mwarning\x1b[0m:{rest}"),
+            _ => text.into_owned(),
+        };
+        let _ = io::stderr().write_all(text.as_bytes());
     }
 
     fn error(&mut self, error: &Error) -> Outcome {
@@ -422,7 +444,9 @@ fn prices_command(prices: Option<PathBuf>, format: DataFormat, out: &mut Output)
         Ok(c) => c,
         Err(e) => return out.error(&e),
     };
-    let origin = file.as_ref().map_or_else(|| "built in".to_owned(), |f| format!("from {}", f.display()));
+    let origin = file
+        .as_ref()
+        .map_or_else(|| "built in".to_owned(), |f| format!("from {}", f.display()));
     out.print(&match format {
         DataFormat::Toml => report::prices_toml(&catalog),
         DataFormat::Json => report::prices_json(&catalog, &origin),
@@ -694,20 +718,77 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
     results.into_iter().map(|(_, r)| r).collect()
 }
 
-fn generate(args: &GenerateArgs, force: bool, exit_code: bool, out: &mut Output) -> Outcome {
+/// A module directory of the project that no workload maps to any more: its workload was
+/// renamed, remapped in `[modules]` or deleted.
+struct Orphan {
+    dir: PathBuf,
+    workload: String,
+}
+
+/// The orphans of a run over the whole project that read every workload file (a file with
+/// errors may be the one that maps to a directory, so no directory is an orphan then).
+fn orphans(job: &project::Job, built: &[Built], complete: bool) -> Vec<Orphan> {
+    if !job.whole_project || !complete {
+        return Vec::new();
+    }
+    let live: Vec<PathBuf> = built.iter().map(|b| project::normalize(&b.dir)).collect();
+    job.module_dirs()
+        .into_iter()
+        .filter(|dir| !live.contains(&project::normalize(dir)))
+        .filter_map(|dir| {
+            let lock = emit::current_lock(&dir)?;
+            let workload = if lock.workload.is_empty() {
+                dir.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            } else {
+                lock.workload
+            };
+            Some(Orphan { dir, workload })
+        })
+        .collect()
+}
+
+/// What the module on disk runs, against what the rendered one would: `Some(why)` when writing
+/// it replaces the cache.
+fn replacement(built: &Built) -> Option<String> {
+    let old = emit::current_lock(&built.dir)?;
+    let new = crate::lock::parse(built.module.files.get(crate::lock::FILE_NAME)?)?;
+    if old.cache.is_empty() {
+        return None;
+    }
+    crate::lock::replaces(&old.cache, &new.cache)
+}
+
+/// The loud words for a module whose cache is replaced.
+fn replacement_warning(dir: &Path, why: &str) -> String {
+    format!(
+        "warning: {}: this replaces the cache ({why}): Terraform destroys the old one and creates a new, empty one, so its data is lost unless you take a snapshot first and restore it (or migrate the data), and clients must move to the new endpoint\n",
+        dir.display()
+    )
+}
+
+fn generate(args: &GenerateArgs, force: bool, exit_code: bool, prune: bool, out: &mut Output) -> Outcome {
     let job = match project::resolve(args) {
         Ok(job) => job,
         Err(e) => return out.error(&e),
     };
+    if prune && !job.whole_project {
+        return out.error(&Error::Usage(
+            "--prune works on the whole project only (no PATH: the workloads of rediform.toml), so that no module of a workload left off the command line is taken for an orphan".to_owned(),
+        ));
+    }
     let (modules, mut worst) = modules(&job, Gate::Every, out);
-    for Built { module: m, dir, .. } in &modules {
-        let mut waiting = |dir: &Path| {
-            let _ = writeln!(
-                io::stderr(),
-                "waiting for another rediform that is writing {}",
-                crate::encode::terminal(&dir.display().to_string())
-            );
-        };
+    let mut waiting = |dir: &Path| {
+        let _ = writeln!(
+            io::stderr(),
+            "waiting for another rediform that is writing {}",
+            crate::encode::terminal(&dir.display().to_string())
+        );
+    };
+    for built in &modules {
+        let Built { module: m, dir, .. } = built;
+        let replaces = replacement(built);
         let changes = match emit::write(m, dir, force, &mut waiting) {
             Ok(Written::Done(changes)) => changes,
             Ok(Written::Refused(changes)) => {
@@ -725,6 +806,9 @@ fn generate(args: &GenerateArgs, force: bool, exit_code: bool, out: &mut Output)
                 continue;
             }
         };
+        if let Some(why) = replaces {
+            out.warn(&replacement_warning(dir, &why));
+        }
         let count = |verbs: &[&str]| changes.iter().filter(|c| verbs.contains(&c.verb())).count();
         let written = count(&["create", "update", "delete", "foreign"]);
         if exit_code && written > 0 {
@@ -739,6 +823,29 @@ fn generate(args: &GenerateArgs, force: bool, exit_code: bool, out: &mut Output)
             m.files.len() - count(&["create", "foreign", "update"]),
         ));
     }
+    for orphan in orphans(&job, &modules, worst == Outcome::Success) {
+        if prune {
+            match emit::prune(&orphan.dir, &mut waiting) {
+                Ok(n) => {
+                    out.print(&format!(
+                        "{}: {n} removed (workload `{}` is gone)\n",
+                        orphan.dir.display(),
+                        orphan.workload
+                    ));
+                    if exit_code {
+                        worst = worst.max(Outcome::Drift);
+                    }
+                }
+                Err(e) => worst = worst.max(out.error(&Error::from(e))),
+            }
+        } else {
+            out.warn(&format!(
+                "warning: {} holds the module of workload `{}`, which no workload file names any more (renamed, remapped or deleted); `rediform generate --prune` removes its generated files\n",
+                orphan.dir.display(),
+                orphan.workload
+            ));
+        }
+    }
     worst
 }
 
@@ -752,14 +859,91 @@ struct Drift<'a> {
     reason: &'static str,
 }
 
-fn check(args: &GenerateArgs, format: Format, out: &mut Output) -> Outcome {
+/// A unified diff of a change, old to new, as `terraform fmt -diff` shows it.
+fn unified_diff(change: &Change) -> Option<String> {
+    let (old, new): (String, &str) = match change {
+        Change::Create { text, .. } => (String::new(), text),
+        Change::Update { text, old, .. } => (String::from_utf8_lossy(old).into_owned(), text),
+        Change::Delete { old, .. } => (String::from_utf8_lossy(old).into_owned(), ""),
+        Change::Foreign { .. } | Change::Leftover { .. } => return None,
+    };
+    let path = display(change.path());
+    let diff = similar::TextDiff::from_lines(old.as_str(), new);
+    let mut text = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("old/{path}"), &format!("new/{path}"))
+        .to_string();
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Some(text)
+}
+
+/// What `check` found, ready to print.
+struct DriftReport<'a> {
+    entries: &'a [Drift<'a>],
+    changes: &'a [(&'a str, &'a str, Change)],
+    replacements: &'a [(&'a str, PathBuf, String)],
+    fix: &'a str,
+    modules: usize,
+    show_diff: bool,
+    clean_run: bool,
+}
+
+fn print_drift(out: &mut Output, format: Format, r: &DriftReport) {
+    match format {
+        Format::Json => {
+            let replaces: Vec<serde_json::Value> = r
+                .replacements
+                .iter()
+                .map(|(workload, dir, why)| serde_json::json!({ "workload": workload, "path": display(dir), "why": why }))
+                .collect();
+            let report = serde_json::json!({
+                "up_to_date": r.entries.is_empty(),
+                "changes": r.entries,
+                "replaces_cache": replaces,
+                "fix": if r.entries.is_empty() { None } else { Some(r.fix) },
+            });
+            let mut text = serde_json::to_string_pretty(&report).expect("a drift report serializes");
+            text.push('\n');
+            out.print(&text);
+        }
+        Format::Text if r.entries.is_empty() => {
+            if r.clean_run {
+                out.print(&format!("{} module(s) up to date\n", r.modules));
+            }
+        }
+        Format::Text => {
+            let mut text = String::new();
+            for (_, dir, why) in r.replacements {
+                text.push_str(&replacement_warning(dir, why));
+            }
+            for e in r.entries {
+                writeln!(text, "{} {}", e.path, e.reason).expect("writing to a String cannot fail");
+            }
+            if r.show_diff {
+                for (_, _, change) in r.changes {
+                    text.extend(unified_diff(change));
+                }
+            }
+            writeln!(text, "{} file(s) out of date; fix: {}", r.entries.len(), r.fix)
+                .expect("writing to a String cannot fail");
+            out.print(&text);
+        }
+    }
+}
+
+fn check(args: &GenerateArgs, format: Format, show_diff: bool, out: &mut Output) -> Outcome {
     let job = match project::resolve(args) {
         Ok(job) => job,
         Err(e) => return out.error(&e),
     };
     let (modules, mut worst) = modules(&job, Gate::Caller, out);
     let mut drift = Vec::new();
-    for Built { module: m, dir, source } in &modules {
+    let mut replacements = Vec::new();
+    for built in &modules {
+        let Built { module: m, dir, source } = built;
         let changes = match emit::diff(m, dir) {
             Ok(changes) => changes,
             Err(e) => {
@@ -781,9 +965,13 @@ fn check(args: &GenerateArgs, format: Format, out: &mut Output) -> Outcome {
             worst = worst.max(out.error(&render_error(&job, Path::new(source), &e)));
             continue;
         }
+        if let Some(why) = replacement(built) {
+            replacements.push((m.name.as_str(), dir.clone(), why));
+        }
         drift.extend(changes.into_iter().map(|c| (m.name.as_str(), source.as_str(), c)));
     }
-    let entries: Vec<Drift> = drift
+    let orphans = orphans(&job, &modules, worst == Outcome::Success);
+    let mut entries: Vec<Drift> = drift
         .iter()
         .map(|(workload, source, change)| Drift {
             workload,
@@ -793,36 +981,38 @@ fn check(args: &GenerateArgs, format: Format, out: &mut Output) -> Outcome {
             reason: change.reason(),
         })
         .collect();
-    match format {
-        Format::Json => {
-            let report = serde_json::json!({
-                "up_to_date": entries.is_empty(),
-                "changes": entries,
-                "fix": if entries.is_empty() { None } else { Some(&job.fix) },
-            });
-            let mut text = serde_json::to_string_pretty(&report).expect("a drift report serializes");
-            text.push('\n');
-            out.print(&text);
-        }
-        Format::Text if entries.is_empty() => {
-            if worst == Outcome::Success {
-                out.print(&format!("{} module(s) up to date\n", modules.len()));
-            }
-        }
-        Format::Text => {
-            let mut text = String::new();
-            for e in &entries {
-                writeln!(text, "{} {}", e.path, e.reason).expect("writing to a String cannot fail");
-            }
-            writeln!(text, "{} file(s) out of date; run: {}", entries.len(), job.fix)
-                .expect("writing to a String cannot fail");
-            out.print(&text);
-        }
+    entries.extend(orphans.iter().map(|o| Drift {
+        workload: &o.workload,
+        source: "",
+        path: display(&o.dir),
+        change: "orphan",
+        reason: "holds the module of a workload no workload file names any more; generate --prune removes it",
+    }));
+    let foreign = drift.iter().any(|(_, _, c)| matches!(c, Change::Foreign { .. }));
+    // A fix that works: a file in the way is moved or taken over, an orphan pruned.
+    let mut fix = job.fix.clone();
+    if foreign {
+        fix = format!("move the files in the way, or take them over: {} --force", job.fix);
     }
-    if drift.is_empty() {
+    if !orphans.is_empty() {
+        fix = format!("{fix} --prune");
+    }
+    print_drift(
+        out,
+        format,
+        &DriftReport {
+            entries: &entries,
+            changes: &drift,
+            replacements: &replacements,
+            fix: &fix,
+            modules: modules.len(),
+            show_diff,
+            clean_run: worst == Outcome::Success,
+        },
+    );
+    if entries.is_empty() {
         return worst;
     }
-    let foreign = drift.iter().any(|(_, _, c)| matches!(c, Change::Foreign { .. }));
     worst.max(if foreign { Outcome::Invalid } else { Outcome::Drift })
 }
 
@@ -881,7 +1071,10 @@ fn init(file: &Path, project: bool, out: &mut Output) -> Outcome {
     let run = if project {
         "rediform generate".to_owned()
     } else {
-        format!("rediform generate {}", crate::encode::shell_word(&file.display().to_string()))
+        format!(
+            "rediform generate {}",
+            crate::encode::shell_word(&file.display().to_string())
+        )
     };
     let _ = write!(
         text,

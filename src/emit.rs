@@ -151,6 +151,11 @@ fn is_leftover(name: &str) -> bool {
 }
 
 /// The module's lock as it is on disk, when it is one rediform wrote.
+pub fn current_lock(dir: &Path) -> Option<Lock> {
+    read_lock(dir).ok().flatten()
+}
+
+/// The module's lock as it is on disk, when it is one rediform wrote.
 fn read_lock(dir: &Path) -> Result<Option<Lock>, EmitError> {
     Ok(match on_disk(&dir.join(lock::FILE_NAME))? {
         OnDisk::File(bytes) => std::str::from_utf8(&bytes).ok().and_then(lock::parse),
@@ -413,6 +418,30 @@ pub fn write(module: &Module, dir: &Path, force: bool, waiting: &mut dyn FnMut(&
     Ok(Written::Done(changes))
 }
 
+/// Removes a module rediform no longer generates (an orphan: its workload is gone): every file
+/// its lock lists that still carries rediform's header, then the lock, then the directory if
+/// nothing else is left in it. The user's files stay. Returns the number of files removed.
+pub fn prune(dir: &Path, waiting: &mut dyn FnMut(&Path)) -> Result<usize, EmitError> {
+    let _lock = DirLock::acquire(dir, waiting)?;
+    let Some(lock) = read_lock(dir)? else {
+        return Ok(0);
+    };
+    let mut removed = 0;
+    for (name, _) in &lock.files {
+        let path = dir.join(name);
+        if let OnDisk::File(bytes) = on_disk(&path)? {
+            if owned(Some(&lock), name, &bytes) {
+                fs::remove_file(&path).map_err(io("cannot remove", &path))?;
+                removed += 1;
+            }
+        }
+    }
+    let lock_path = dir.join(lock::FILE_NAME);
+    fs::remove_file(&lock_path).map_err(io("cannot remove", &lock_path))?;
+    let _ = fs::remove_dir(dir);
+    Ok(removed + 1)
+}
+
 /// Best effort after a failed rename: the files that were changed get their old content back,
 /// new ones go, and the old lock returns.
 fn roll_back(dir: &Path, done: &[&Change], old_lock: Option<&[u8]>) {
@@ -453,7 +482,7 @@ mod tests {
             .iter()
             .map(|(n, t)| ((*n).to_owned(), format!("{}{t}", render::header(n, "w.toml"))))
             .collect();
-        let lock = lock::render("m", "w.toml", &files);
+        let lock = lock::render("m", "w.toml", "elasticache valkey 6379", &files);
         files.insert(lock::FILE_NAME.to_owned(), lock);
         Module {
             name: "m".to_owned(),

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 use crate::hcl;
 use crate::module::ModuleSpec;
-use crate::names::{Engine, PathId};
+use crate::names::{Engine, Named, PathId};
 
 /// Every template, embedded: one const table is the single list (a test checks `templates/`
 /// holds nothing else).
@@ -449,7 +449,8 @@ pub fn render_with(spec: &ModuleSpec, templates: &Templates, gate: Gate) -> Resu
     readme.push('\n');
     files.insert("README.md".to_owned(), readme);
     sources.insert("README.md".to_owned(), "common/README.md.tera".to_owned());
-    let lock = crate::lock::render(&spec.name, &spec.source_file, &files);
+    let cache = crate::lock::cache_line(spec.path.as_str(), spec.engine.as_str(), spec.port);
+    let lock = crate::lock::render(&spec.name, &spec.source_file, &cache, &files);
     files.insert(crate::lock::FILE_NAME.to_owned(), lock);
     Ok(Module {
         name: spec.name.clone(),

@@ -252,7 +252,11 @@ fn listing(out: &mut String, value: &serde_json::Value, path: &str) {
         }
     }
     for (k, v) in map.iter().filter(|(_, v)| v.is_object()) {
-        let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+        let child = if path.is_empty() {
+            k.clone()
+        } else {
+            format!("{path}.{k}")
+        };
         listing(out, v, &child);
     }
 }

@@ -32,12 +32,44 @@ pub(super) struct Job {
     /// name no workload file has is then an error); empty when files were named on the command
     /// line (a hook passes a few of them).
     pub(super) mapped_names: Vec<String>,
+    /// The job is the whole project (no PATH given: the `workloads` of rediform.toml), so a
+    /// module directory no workload maps to is an orphan.
+    pub(super) whole_project: bool,
 }
 
 impl Job {
     /// The module directory of a workload.
     pub(super) fn module_dir(&self, name: &str) -> PathBuf {
         self.modules.get(name).cloned().unwrap_or_else(|| self.out.join(name))
+    }
+
+    /// Every directory of the project that holds a module (a `.rediform.lock`): under the
+    /// directory of `rediform.toml` (hidden directories and symbolic links not followed), and in
+    /// `out`, wherever that is. Where the project's configuration pointed before is found so.
+    pub(super) fn module_dirs(&self) -> Vec<PathBuf> {
+        let root = match &self.base {
+            Some(base) if base.as_os_str().is_empty() => PathBuf::from("."),
+            Some(base) => base.clone(),
+            None => self.out.clone(),
+        };
+        let mut dirs = Vec::new();
+        for start in [root, self.out.clone()] {
+            let mut pending = vec![start];
+            while let Some(dir) = pending.pop() {
+                if dir.join(crate::lock::FILE_NAME).is_file() {
+                    dirs.push(dir.clone());
+                }
+                for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                    let hidden = entry.file_name().to_string_lossy().starts_with('.');
+                    if !hidden && entry.file_type().is_ok_and(|t| t.is_dir()) {
+                        pending.push(entry.path());
+                    }
+                }
+            }
+        }
+        dirs.sort_by_key(|d| normalize(d));
+        dirs.dedup_by_key(|d| normalize(d));
+        dirs
     }
 
     /// The workload file as generated headers name it. With a `rediform.toml`, relative to its
@@ -146,7 +178,20 @@ pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
     };
     let mut files = Vec::new();
     for path in &paths {
-        for file in expand(path, args.workloads_only)? {
+        let found = expand(path, args.workloads_only)?;
+        // A directory (or a workloads entry) with no workload file in it is a mistake to say,
+        // not an empty success; a hook passing changed files (--workloads-only) may find none.
+        if found.is_empty() && !args.workloads_only {
+            return Err(Error::Usage(if path.is_dir() {
+                format!(
+                    "no workload files found in {} (a workload file is a .toml file with a [workload] table)",
+                    path.display()
+                )
+            } else {
+                format!("{} does not exist", path.display())
+            }));
+        }
+        for file in found {
             if !files.contains(&file) {
                 files.push(file);
             }
@@ -171,6 +216,7 @@ pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
         Vec::new()
     };
     Ok(Job {
+        whole_project: args.files.is_empty(),
         mapped_names,
         files,
         out,

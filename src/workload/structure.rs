@@ -45,7 +45,10 @@ fn resolve(schema: &Json) -> &Json {
         return resolve(&self::schema()["$defs"][name]);
     }
     if let Some(options) = schema.get("anyOf").and_then(Json::as_array) {
-        if let Some(some) = options.iter().find(|o| o.get("type").and_then(Json::as_str) != Some("null")) {
+        if let Some(some) = options
+            .iter()
+            .find(|o| o.get("type").and_then(Json::as_str) != Some("null"))
+        {
             return resolve(some);
         }
     }
@@ -138,9 +141,7 @@ fn check_value(value: &mut toml::Value, schema: &Json, path: &str, shape: &mut S
     if let Some(names) = enum_names(schema) {
         let ok = value.as_str().is_some_and(|s| names.contains(&s));
         if !ok {
-            let shown = value
-                .as_str()
-                .map_or_else(|| value.to_string(), str::to_owned);
+            let shown = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
             let d = Diagnostic::new(
                 path,
                 format!("`{shown}` is not a valid value; expected one of: {}", names.join(", ")),
@@ -162,8 +163,7 @@ fn check_value(value: &mut toml::Value, schema: &Json, path: &str, shape: &mut S
         toml::Value::Boolean(_) => allowed.contains(&"boolean"),
         toml::Value::Float(_) => allowed.contains(&"number"),
         toml::Value::Integer(i) => {
-            allowed.contains(&"number")
-                || (allowed.contains(&"integer") && integer_fits(*i, schema))
+            allowed.contains(&"number") || (allowed.contains(&"integer") && integer_fits(*i, schema))
         }
         toml::Value::Datetime(_) => false,
     };
@@ -248,7 +248,11 @@ fn placeholder(schema: &Json) -> toml::Value {
     match allowed.first().copied() {
         Some("object") => {
             let mut table = toml::Table::new();
-            let required = schema.get("required").and_then(Json::as_array).cloned().unwrap_or_default();
+            let required = schema
+                .get("required")
+                .and_then(Json::as_array)
+                .cloned()
+                .unwrap_or_default();
             for key in required.iter().filter_map(Json::as_str) {
                 table.insert(key.to_owned(), placeholder(&schema["properties"][key]));
             }

@@ -172,7 +172,7 @@ fn generate_then_check_is_clean_and_an_edit_is_drift() {
         out.contains("generated/checkout-sessions/main.tf was edited by hand; generate would restore it"),
         "{out}"
     );
-    assert!(out.contains("run: rediform generate session-store.toml"), "{out}");
+    assert!(out.contains("fix: rediform generate session-store.toml"), "{out}");
     // check writes nothing.
     assert!(fs::read_to_string(&main).unwrap().contains("num_cache_clusters = 3"));
 }

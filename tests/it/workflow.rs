@@ -189,3 +189,236 @@ fn generate_exit_code_tells_a_hook_that_files_were_written() {
     assert!(dir.path().join("generated/dev-cache/main.tf").is_file());
     assert_eq!(run(dir.path(), &["generate", "--exit-code"]).0, 0);
 }
+
+/// Issue #11: renaming a workload, remapping it in `[modules]` or deleting its file left the old
+/// module behind while `check` passed. `check` reports the orphan; `generate --prune` removes
+/// what rediform generated there, and nothing else.
+#[test]
+fn issue_11_orphans_are_reported_and_pruned_without_touching_user_files() {
+    let dir = repo("workloads = [\"workloads\"]\n[modules]\ndev-cache = \"infra/dev\"\n");
+    assert_eq!(run(dir.path(), &["generate"]).0, 0);
+    let old = dir.path().join("generated/checkout-sessions");
+    fs::write(old.join("terraform.tfvars"), "vpc_id = \"vpc-mine\"\n").unwrap();
+    // Rename the workload.
+    let file = dir.path().join("workloads/team-a/session-store.toml");
+    let text = fs::read_to_string(&file).unwrap();
+    fs::write(
+        &file,
+        text.replace("name = \"checkout-sessions\"", "name = \"checkout-sessions-v2\""),
+    )
+    .unwrap();
+    let (code, out, _) = run(dir.path(), &["check"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("generated/checkout-sessions holds the module of a workload no workload file names any more"),
+        "{out}"
+    );
+    assert!(out.contains("--prune"), "{out}");
+    let (code, _, err) = run(dir.path(), &["generate"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("`rediform generate --prune` removes"), "{err}");
+    assert!(old.join("main.tf").exists(), "generate without --prune removes nothing");
+    let (code, out, err) = run(dir.path(), &["generate", "--prune"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("(workload `checkout-sessions` is gone)"), "{out}");
+    assert!(!old.join("main.tf").exists() && !old.join(".rediform.lock").exists());
+    assert_eq!(
+        fs::read_to_string(old.join("terraform.tfvars")).unwrap(),
+        "vpc_id = \"vpc-mine\"\n"
+    );
+    assert_eq!(run(dir.path(), &["check"]).0, 0);
+    // Remap in [modules]: the old directory is an orphan too.
+    fs::write(
+        dir.path().join("rediform.toml"),
+        "workloads = [\"workloads\"]\n[modules]\ndev-cache = \"infra/dev2\"\n",
+    )
+    .unwrap();
+    let (code, out, _) = run(dir.path(), &["check"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("infra/dev holds the module"), "{out}");
+    assert_eq!(run(dir.path(), &["generate", "--prune"]).0, 0);
+    // Delete the workload file: its [modules] entry now names nothing (exit 2, issue #10) until
+    // it goes too; then the module is an orphan.
+    fs::remove_file(dir.path().join("workloads/team-a/dev-cache.toml")).unwrap();
+    let (code, _, err) = run(dir.path(), &["check"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("[modules] maps `dev-cache`"), "{err}");
+    fs::write(dir.path().join("rediform.toml"), "workloads = [\"workloads\"]\n").unwrap();
+    let (code, out, _) = run(dir.path(), &["check"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("infra/dev2 holds the module"), "{out}");
+    // --prune only on a run over the whole project.
+    let (code, _, err) = run(dir.path(), &["generate", "--prune", "workloads"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+/// Issue #11: `generate`/`check` on an empty directory, or a `workloads` entry that finds
+/// nothing, exited 0 silently.
+#[test]
+fn issue_11_finding_no_workload_file_is_an_error() {
+    let dir = repo("workloads = [\"nothing-here\"]\n");
+    fs::create_dir(dir.path().join("nothing-here")).unwrap();
+    for args in [
+        &["check"][..],
+        &["generate"][..],
+        &["check", "nothing-here"][..],
+        &["decide", "nothing-here"][..],
+    ] {
+        let (code, _, err) = run(dir.path(), args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(
+            err.contains("no workload files found in nothing-here"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+/// Issue #11: `check` says why: a unified diff with `--diff`, a reason per file in JSON, and a
+/// loud line when the change replaces the cache.
+#[test]
+fn issue_11_check_shows_diffs_reasons_and_replacements() {
+    let dir = repo("workloads = [\"workloads\"]\n");
+    assert_eq!(run(dir.path(), &["generate"]).0, 0);
+    let file = dir.path().join("workloads/team-a/dev-cache.toml");
+    let text = fs::read_to_string(&file).unwrap();
+    fs::write(&file, text.replace("size_gb = 0.25", "size_gb = 0.5")).unwrap();
+    let (code, out, _) = run(dir.path(), &["check", "--diff"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("--- old/generated/dev-cache/README.md"), "{out}");
+    assert!(out.contains("+++ new/generated/dev-cache/README.md"), "{out}");
+    assert!(
+        out.lines().any(|l| l.starts_with('+') && !l.starts_with("+++")),
+        "{out}"
+    );
+    // A change of path replaces the cache: said loudly, in text and JSON.
+    fs::write(&file, format!("{text}\n[override]\npath = \"serverless\"\n")).unwrap();
+    let (code, out, _) = run(dir.path(), &["check"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("this replaces the cache (path elasticache -> serverless)"),
+        "{out}"
+    );
+    assert!(out.contains("its data is lost"), "{out}");
+    let (_, out, _) = run(dir.path(), &["check", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["replaces_cache"][0]["workload"], "dev-cache", "{json}");
+    assert!(
+        json["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["reason"].is_string()),
+        "{json}"
+    );
+    let (code, _, err) = run(dir.path(), &["generate"]);
+    assert_eq!(code, 0);
+    assert!(err.contains("this replaces the cache"), "{err}");
+}
+
+/// Issue #11: a hand-written file in the way suggests moving it or `--force`, not a `generate`
+/// that would fail.
+#[test]
+fn issue_11_a_file_in_the_way_suggests_a_fix_that_works() {
+    let dir = repo("workloads = [\"workloads\"]\n");
+    fs::create_dir_all(dir.path().join("generated/dev-cache")).unwrap();
+    fs::write(dir.path().join("generated/dev-cache/main.tf"), "# mine\n").unwrap();
+    let (code, out, _) = run(dir.path(), &["check"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("move the files in the way, or take them over: rediform generate --force"),
+        "{out}"
+    );
+}
+
+/// Issue #11: `decide` takes directories and rediform.toml like generate, and JSON is always an
+/// array; `init` makes directories, writes a rediform.toml on request, and points at generate.
+#[test]
+fn issue_11_decide_and_init_work_like_generate() {
+    let dir = repo("workloads = [\"workloads\"]\n");
+    let (code, out, err) = run(dir.path(), &["decide", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json.as_array().map(Vec::len), Some(2), "{json}");
+    let (code, out, _) = run(dir.path(), &["decide", "workloads/team-a"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("checkout-sessions (workloads/team-a/session-store.toml)"),
+        "{out}"
+    );
+
+    let fresh = tempfile::tempdir().unwrap();
+    let (code, out, err) = run(fresh.path(), &["init", "--project", "infra/workloads/orders.toml"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("then `rediform generate`"), "{out}");
+    let config = fs::read_to_string(fresh.path().join("rediform.toml")).unwrap();
+    assert!(config.contains("workloads = [\"infra/workloads\"]"), "{config}");
+    assert_eq!(run(fresh.path(), &["generate"]).0, 0);
+    assert_eq!(run(fresh.path(), &["check"]).0, 0);
+    let (code, _, err) = run(fresh.path(), &["init", "--project", "infra/workloads/other.toml"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("rediform.toml already exists"), "{err}");
+    assert!(!fresh.path().join("infra/workloads/other.toml").exists());
+}
+
+/// Issue #11: `rediform prices` and `rediform catalog` print what is in force, with sources; the
+/// TOML form is a file `--prices` takes back.
+#[test]
+fn issue_11_prices_and_catalog_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, _) = run(dir.path(), &["prices"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("prices in force: built in; us-east-1 USD, as of 2026-11-23"),
+        "{out}"
+    );
+    assert!(out.contains("source: "), "{out}");
+    let (code, toml_out, _) = run(dir.path(), &["prices", "--format", "toml"]);
+    assert_eq!(code, 0);
+    let mut prices: toml::Table = toml::from_str(&toml_out).unwrap();
+    prices["elasticache_nodes"]["cache.r7g.large"]
+        .as_table_mut()
+        .unwrap()
+        .insert("valkey".to_owned(), toml::Value::Float(1.0));
+    fs::write(dir.path().join("p.toml"), toml::to_string(&prices).unwrap()).unwrap();
+    let (code, json_out, err) = run(dir.path(), &["prices", "--prices", "p.toml", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&json_out).unwrap();
+    assert_eq!(json["origin"], "from p.toml");
+    assert_eq!(json["prices"]["elasticache_nodes"]["cache.r7g.large"]["valkey"], 1.0);
+    let (code, out, _) = run(dir.path(), &["catalog"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("nodes.cache.r7g.large: "), "{out}");
+    let (code, out, _) = run(dir.path(), &["catalog", "--format", "json"]);
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(json["nodes"]["cache.r7g.large"]["memory_gib"].is_number(), "{json}");
+}
+
+/// Issue #11: an `--as-module` README shows the `module` block that calls it.
+#[test]
+fn issue_11_as_module_readmes_show_a_module_block() {
+    let dir = repo("");
+    assert_eq!(
+        run(
+            dir.path(),
+            &["generate", "--as-module", "workloads/team-a/dev-cache.toml"]
+        )
+        .0,
+        0
+    );
+    let readme = fs::read_to_string(dir.path().join("generated/dev-cache/README.md")).unwrap();
+    assert!(readme.contains("module \"dev-cache\" {"), "{readme}");
+    assert!(
+        !readme.contains("Copy `terraform.tfvars.example` to `terraform.tfvars`"),
+        "{readme}"
+    );
+    assert_eq!(
+        run(dir.path(), &["generate", "workloads/team-a/session-store.toml"]).0,
+        0
+    );
+    let root = fs::read_to_string(dir.path().join("generated/checkout-sessions/README.md")).unwrap();
+    assert!(
+        root.contains("Copy `terraform.tfvars.example` to `terraform.tfvars`"),
+        "{root}"
+    );
+}

@@ -52,7 +52,7 @@ expect() { # expect EXIT-CODE TEXT COMMAND...: runs COMMAND, checks its exit cod
 # 1. A workload without its module: the check hook fails, names the files and the fix.
 expect 1 "modules/checkout-sessions/main.tf would be created" \
   pre-commit run rediform-check --files workloads/session-store.toml taplo.toml
-expect 1 "run: rediform generate workloads/session-store.toml" \
+expect 1 "fix: rediform generate workloads/session-store.toml" \
   pre-commit run rediform-check --files workloads/session-store.toml taplo.toml
 
 # 2. The generate hook writes the module and fails the run (--exit-code) so it can be reviewed.
