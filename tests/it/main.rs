@@ -8,5 +8,6 @@ mod fixtures;
 mod generate;
 mod injection;
 mod props;
+mod self_hosted;
 mod support;
 mod workflow;
