@@ -5,6 +5,7 @@
 //! as Terraform would) in bash, with fake `aws`, `valkey-cli`, `systemctl` and `sleep` commands
 //! on `PATH` that answer as AWS and Valkey would and record how they were called.
 
+use std::fmt::Write as _;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -156,4 +157,109 @@ echo '{"password":"p"}'"#,
         slept.lines().collect::<Vec<_>>(),
         ["2", "4", "8", "16", "32", "60", "60"]
     );
+}
+
+/// Fakes for the discovery: Parameter Store lists the nodes of the last apply; each Sentinel
+/// answers `SENTINEL get-master-addr-by-name` as `sentinels` says (address -> answer; absent:
+/// connection refused). Every valkey-cli call is recorded in `cli.log`.
+fn discovery_fakes(boot: &Boot, listed: Option<&str>, sentinels: &[(&str, &str)]) {
+    let ssm = match listed {
+        Some(ips) => format!("echo '{ips}'; exit 0"),
+        None => "echo 'An error occurred (ParameterNotFound) when calling the GetParameter operation' >&2; exit 254"
+            .to_owned(),
+    };
+    boot.fake(
+        "aws",
+        &format!("if [ \"$1 $2\" = \"ssm get-parameter\" ]; then {ssm}; fi\necho \"unexpected aws $*\" >&2; exit 1"),
+    );
+    let mut cli = String::from("echo \"$VALKEYCLI_AUTH $*\" >>cli.log\nhost=\"\"\nwhile [ $# -gt 0 ]; do if [ \"$1\" = -h ]; then host=$2; fi; shift; done\ncase \"$host\" in\n");
+    for (ip, answer) in sentinels {
+        let _ = writeln!(cli, "  {ip}) printf '%s\\n' {answer} ;;");
+    }
+    cli.push_str("  *) echo \"Could not connect to Valkey at $host:26379: Connection refused\" >&2; exit 1 ;;\nesac");
+    boot.fake("valkey-cli", &cli);
+    boot.fake("sleep", "true");
+}
+
+/// Runs the boot script's choice of primary and writes both config files for a node at `my_ip`.
+fn configure(boot: &Boot, my_ip: &str) -> (String, String, String) {
+    let out = boot.run(&format!(
+        "MY_IP={my_ip}; TLS=$PWD; PASSWORD=valkey-pw; SENTINEL_PASSWORD=sentinel-pw\nchoose_primary\nvalkey_conf >valkey.conf\nsentinel_conf >sentinel.conf"
+    ));
+    assert!(out.status.success(), "{}", text(&out));
+    let read = |f: &str| fs::read_to_string(boot.dir().join(f)).unwrap_or_default();
+    (read("valkey.conf"), read("sentinel.conf"), read("cli.log"))
+}
+
+/// The `replicaof` line of a valkey.conf, if any.
+fn replicaof(conf: &str) -> Option<&str> {
+    conf.lines().find(|l| l.starts_with("replicaof "))
+}
+
+/// The `sentinel monitor` line of a sentinel.conf.
+fn monitor(conf: &str) -> &str {
+    conf.lines()
+        .find(|l| l.starts_with("sentinel monitor "))
+        .expect("sentinel monitor line")
+}
+
+/// Item 2: node 1 is replaced after a failover made node 3 the primary. The new node 1 (new
+/// address) finds the Sentinels through Parameter Store, the one on the old node-1 address is
+/// gone, the others name node 3: it joins node 3 as a replica instead of starting a second,
+/// empty primary.
+#[test]
+fn a_replaced_node_1_joins_the_current_primary_as_a_replica() {
+    let boot = Boot::new(FIXTURE, "");
+    discovery_fakes(
+        &boot,
+        Some("10.0.1.10 10.0.2.20 10.0.3.30"),
+        &[("10.0.2.20", "10.0.3.30 6379"), ("10.0.3.30", "10.0.3.30 6379")],
+    );
+    let (valkey, sentinel, cli) = configure(&boot, "10.0.1.99");
+    assert_eq!(replicaof(&valkey), Some("replicaof 10.0.3.30 6379"), "{valkey}");
+    assert!(
+        monitor(&sentinel).starts_with("sentinel monitor ") && monitor(&sentinel).ends_with(" 10.0.3.30 6379 2"),
+        "{sentinel}"
+    );
+    // It asked over TLS, with the Sentinel password, by the master name Sentinel monitors.
+    let name = monitor(&sentinel).split_whitespace().nth(2).unwrap().to_owned();
+    assert!(
+        cli.lines().any(|l| l.starts_with("sentinel-pw --tls --cacert ")
+            && l.ends_with(&format!("-p 26379 SENTINEL get-master-addr-by-name {name}"))),
+        "{cli}"
+    );
+}
+
+/// Item 2: the cluster's first boot. Nothing answers: node 1 is the primary (no `replicaof`,
+/// Sentinel monitors itself); node 2, given node 1's address, is its replica.
+#[test]
+fn at_the_first_boot_node_1_is_primary_and_the_others_follow_it() {
+    let node1 = Boot::new(FIXTURE, "");
+    discovery_fakes(&node1, None, &[]);
+    let (valkey, sentinel, _) = configure(&node1, "10.0.1.10");
+    assert_eq!(replicaof(&valkey), None, "{valkey}");
+    assert!(monitor(&sentinel).ends_with(" 10.0.1.10 6379 2"), "{sentinel}");
+
+    let node2 = Boot::new(FIXTURE, "10.0.1.10");
+    discovery_fakes(&node2, None, &[]);
+    let (valkey, sentinel, cli) = configure(&node2, "10.0.2.20");
+    assert_eq!(replicaof(&valkey), Some("replicaof 10.0.1.10 6379"), "{valkey}");
+    assert!(monitor(&sentinel).ends_with(" 10.0.1.10 6379 2"), "{sentinel}");
+    // It did ask node 1's Sentinel first (six rounds, 30 s), and never its own address.
+    assert_eq!(cli.lines().count(), 6, "{cli}");
+    assert!(!cli.contains("-h 10.0.2.20 "), "{cli}");
+}
+
+/// Item 2: a replaced replica follows the primary the Sentinels name, not the first primary it
+/// was given (which may be a replica by now).
+#[test]
+fn a_replaced_replica_follows_the_current_primary_not_node_1() {
+    let boot = Boot::new(FIXTURE, "10.0.1.10");
+    discovery_fakes(
+        &boot,
+        Some("10.0.1.10 10.0.2.20 10.0.3.30"),
+        &[("10.0.1.10", "10.0.2.20 6379")],
+    );
+    let (valkey, _, _) = configure(&boot, "10.0.3.77");
+    assert_eq!(replicaof(&valkey), Some("replicaof 10.0.2.20 6379"), "{valkey}");
 }
