@@ -305,6 +305,15 @@ pub struct SelfHostedCluster {
     pub down_after_ms: u32,
     /// Sentinel `failover-timeout`, milliseconds.
     pub failover_timeout_ms: u32,
+    /// Namespace of the metrics the nodes publish themselves (certificate, health); the alarms
+    /// watch the same namespace with the same single dimension, `InstanceId`.
+    pub metrics_namespace: &'static str,
+    /// Days a node certificate is signed for.
+    pub cert_validity_days: u32,
+    /// A node signs a new certificate when fewer days than this remain.
+    pub cert_renew_days: u32,
+    /// The certificate alarm fires when fewer days than this remain.
+    pub cert_alarm_days: u32,
     /// Hourly RDB upload to S3 (off when `backup.retention_days = 0`).
     pub backups: bool,
     /// Days a backup object is kept in S3.

@@ -5,6 +5,10 @@ use super::{Alarm, CheckovSkip, Egress, Ingress, ModuleSpec, SelfHostedCluster, 
 use crate::plan::Plan;
 use crate::size::SelfHosted;
 
+/// Namespace of the metrics the nodes' timers publish with `aws cloudwatch put-metric-data`
+/// (a custom namespace: any name not starting with `AWS/`).
+pub(crate) const NAMESPACE: &str = "rediform/Valkey";
+
 pub(super) fn self_hosted(plan: &Plan, h: &SelfHosted, spec: &mut ModuleSpec) {
     let name = &plan.name;
     let s = &plan.self_hosting;
@@ -27,6 +31,10 @@ pub(super) fn self_hosted(plan: &Plan, h: &SelfHosted, spec: &mut ModuleSpec) {
         data_volume_gb: h.data_volume_gb,
         down_after_ms: s.down_after_ms,
         failover_timeout_ms: s.failover_timeout_ms,
+        metrics_namespace: NAMESPACE,
+        cert_validity_days: s.cert_validity_days,
+        cert_renew_days: s.cert_renew_days,
+        cert_alarm_days: s.cert_alarm_days,
         backups: plan.backup.retention_days > 0,
         backup_expiry_days: plan.backup.retention_days.max(1),
         backup_bucket_prefix: format!(
@@ -123,6 +131,7 @@ fn self_hosted_checkov_skips() -> Vec<CheckovSkip> {
 /// the recover action), and the CloudWatch agent's memory and data-disk use.
 fn self_hosted_alarms(plan: &Plan, h: &SelfHosted) -> Vec<Alarm> {
     let a = &plan.alarms;
+    let s = &plan.self_hosting;
     vec![
         Alarm {
             resource: "cpu",
@@ -174,6 +183,26 @@ fn self_hosted_alarms(plan: &Plan, h: &SelfHosted) -> Vec<Alarm> {
             datapoints_to_alarm: 2,
             treat_missing_data: "breaching",
             description: "The data volume (/var/lib/valkey) is more than 80% full: the next RDB snapshot may fail, and with it replication to a new replica. Remove stray files or grow the volume.".to_owned(),
+        },
+        Alarm {
+            resource: "certificate",
+            suffix: "certificate",
+            namespace: NAMESPACE,
+            recover: false,
+            metric: "CertificateDaysLeft",
+            statistic: "Minimum",
+            comparison: "LessThanThreshold",
+            threshold: s.cert_alarm_days.to_string(),
+            // The renewal timer publishes once an hour: three hours without a figure is a timer
+            // that no longer runs, as bad as a certificate about to expire.
+            period: 3600,
+            evaluation_periods: 3,
+            datapoints_to_alarm: 3,
+            treat_missing_data: "breaching",
+            description: format!(
+                "The node's TLS certificate expires in fewer than {} days, or the hourly renewal timer has stopped reporting: it should have signed a new one at {} days. On the node: systemctl status valkey-renew-cert.timer; journalctl -u valkey-renew-cert; run /usr/local/bin/valkey-renew-cert (README, \"Certificates\").",
+                s.cert_alarm_days, s.cert_renew_days
+            ),
         },
         Alarm {
             resource: "status_check",

@@ -263,3 +263,165 @@ fn a_replaced_replica_follows_the_current_primary_not_node_1() {
     let (valkey, _, _) = configure(&boot, "10.0.3.77");
     assert_eq!(replicaof(&valkey), Some("replicaof 10.0.2.20 6379"), "{valkey}");
 }
+
+/// A certificate authority like the module's (ECDSA P-256, self-signed) and the secret holding
+/// it, in `dir`; a node certificate for 10.0.1.10 signed by it, valid `days` days, in `dir/tls`.
+fn ca_and_node_cert(dir: &Path, days: u32) {
+    let sh = |cmd: &str| {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(cmd)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{cmd}: {}", text(&out));
+    };
+    sh("openssl ecparam -name prime256v1 -genkey -noout -out ca.key 2>/dev/null
+        openssl req -x509 -new -key ca.key -subj /CN=test-ca -days 3650 -out ca.pem
+        jq -n --rawfile c ca.pem --rawfile k ca.key \
+          '{password: \"valkey-pw\", sentinel_password: \"sentinel-pw\", ca_cert_pem: $c, ca_key_pem: $k}' >secret.json
+        mkdir -p tls && cp ca.pem tls/ca.crt");
+    sh(&format!(
+        "openssl ecparam -name prime256v1 -genkey -noout -out tls/server.key
+         openssl req -new -key tls/server.key -subj /CN=old -out old.csr
+         openssl x509 -req -in old.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days {days} -out tls/server.crt 2>/dev/null"
+    ));
+}
+
+/// Fakes for the renewal: Secrets Manager answers `secret.json`, CloudWatch and valkey-cli and
+/// systemctl record their calls; chown is a no-op (no valkey user here).
+fn renewal_fakes(boot: &Boot) {
+    boot.fake(
+        "aws",
+        r#"case "$1 $2" in
+  "secretsmanager get-secret-value") cat secret.json ;;
+  "cloudwatch put-metric-data") printf '%s\n' "$*" >>metrics.log ;;
+  *) echo "unexpected aws $*" >&2; exit 1 ;;
+esac"#,
+    );
+    boot.fake("valkey-cli", r#"echo "$VALKEYCLI_AUTH $*" >>cli.log; echo OK"#);
+    boot.fake("systemctl", r#"echo "$*" >>systemctl.log"#);
+    boot.fake("chown", "true");
+    boot.fake("sleep", "true");
+}
+
+/// The `CertificateDaysLeft` values published, with namespace and dimensions checked against the
+/// alarms: exactly the namespace of the certificate alarm, and the one dimension `InstanceId`.
+fn days_published(boot: &Boot, namespace: &str) -> Vec<i64> {
+    let log = fs::read_to_string(boot.dir().join("metrics.log")).unwrap_or_default();
+    log.lines()
+        .map(|l| {
+            assert!(l.contains(&format!("--namespace {namespace} ")), "{l}");
+            let data = l.split("--metric-data ").nth(1).unwrap();
+            let v: serde_json::Value = serde_json::from_str(data).unwrap();
+            let m = &v[0];
+            assert_eq!(m["MetricName"], "CertificateDaysLeft", "{l}");
+            assert_eq!(
+                m["Dimensions"],
+                serde_json::json!([{"Name": "InstanceId", "Value": "i-0abc"}]),
+                "{l}"
+            );
+            m["Value"].as_i64().unwrap()
+        })
+        .collect()
+}
+
+/// The certificate alarm of the fixture's module: its namespace and threshold.
+fn certificate_alarm() -> (String, f64, &'static str) {
+    let plan = rediform::build(
+        &rediform::parse(&fs::read_to_string(support::root().join(FIXTURE)).unwrap()).unwrap(),
+        &rediform::Catalog::embedded(),
+    )
+    .unwrap();
+    let spec = rediform::module::spec(&plan, "w.toml", false);
+    let a = spec
+        .alarms
+        .iter()
+        .find(|a| a.metric == "CertificateDaysLeft")
+        .expect("an alarm on the certificate's days left");
+    assert_eq!(a.comparison, "LessThanThreshold");
+    (
+        a.namespace.to_owned(),
+        a.threshold.parse().unwrap(),
+        a.treat_missing_data,
+    )
+}
+
+/// Item 1: a certificate with 10 days left is renewed by the hourly timer's function: signed again
+/// by the CA from the secret for the full validity, Valkey reloads it with CONFIG SET (no restart),
+/// Sentinel restarts, and the days left are published before and after.
+#[test]
+fn an_expiring_node_certificate_is_renewed_and_reloaded() {
+    let boot = Boot::new(FIXTURE, "");
+    ca_and_node_cert(boot.dir(), 10);
+    renewal_fakes(&boot);
+    let out = boot.run("TLS=$PWD/tls; MY_IP=10.0.1.10; INSTANCE_ID=i-0abc; renew_certificate");
+    assert!(out.status.success(), "{}", text(&out));
+
+    let tls = boot.dir().join("tls");
+    let check = Command::new("bash")
+        .arg("-c")
+        .arg("openssl verify -CAfile ca.pem tls/server.crt && openssl x509 -in tls/server.crt -noout -ext subjectAltName && openssl x509 -in tls/server.crt -noout -checkend $((800 * 86400))")
+        .current_dir(boot.dir())
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{}", text(&check));
+    assert!(
+        String::from_utf8_lossy(&check.stdout).contains("IP Address:10.0.1.10"),
+        "{}",
+        text(&check)
+    );
+    // The new key matches the new certificate.
+    let pubkey = |args: &str| {
+        Command::new("bash")
+            .arg("-c")
+            .arg(format!("openssl {args} | openssl sha256"))
+            .current_dir(&tls)
+            .output()
+            .unwrap()
+            .stdout
+    };
+    assert_eq!(
+        pubkey("x509 -in server.crt -noout -pubkey"),
+        pubkey("ec -in server.key -pubout 2>/dev/null")
+    );
+
+    let cli = fs::read_to_string(boot.dir().join("cli.log")).unwrap();
+    let t = tls.display();
+    assert!(
+        cli.contains(&format!(
+            "valkey-pw --tls --cacert {t}/ca.crt.old -h 10.0.1.10 -p 6379 CONFIG SET tls-cert-file {t}/server.crt tls-key-file {t}/server.key tls-ca-cert-file {t}/ca.crt"
+        )),
+        "{cli}"
+    );
+    let systemctl = fs::read_to_string(boot.dir().join("systemctl.log")).unwrap();
+    assert_eq!(systemctl, "restart valkey-sentinel.service\n");
+    assert!(
+        !systemctl.contains("valkey.service"),
+        "Valkey itself is never restarted"
+    );
+
+    let (namespace, threshold, missing) = certificate_alarm();
+    assert_eq!(missing, "breaching", "a renewal timer that stops reporting must alarm");
+    let days = days_published(&boot, &namespace);
+    assert_eq!(days.len(), 2, "{days:?}");
+    assert!(days[0] <= 10 && (days[0] as f64) < threshold, "{days:?}");
+    assert!(days[1] >= 820, "{days:?}");
+}
+
+/// Item 1: with months left and the same CA, the timer only publishes the days left.
+#[test]
+fn a_fresh_node_certificate_is_left_alone() {
+    let boot = Boot::new(FIXTURE, "");
+    ca_and_node_cert(boot.dir(), 400);
+    let before = fs::read(boot.dir().join("tls/server.crt")).unwrap();
+    renewal_fakes(&boot);
+    let out = boot.run("TLS=$PWD/tls; MY_IP=10.0.1.10; INSTANCE_ID=i-0abc; renew_certificate");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(fs::read(boot.dir().join("tls/server.crt")).unwrap(), before);
+    assert!(!boot.dir().join("cli.log").exists());
+    assert!(!boot.dir().join("systemctl.log").exists());
+    let (namespace, _, _) = certificate_alarm();
+    let days = days_published(&boot, &namespace);
+    assert!(days.len() == 1 && (399..=400).contains(&days[0]), "{days:?}");
+}
