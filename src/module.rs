@@ -295,6 +295,8 @@ pub struct SelfHostedCluster {
     pub maxmemory_percent: u32,
     /// Sentinel quorum.
     pub quorum: u32,
+    /// Valkey `io-threads`, from the instance's vCPUs.
+    pub io_threads: u32,
     /// Instance keys of the replicas (the primary is `1`), each the index of its subnet.
     pub replicas: Vec<SelfHostedReplica>,
     /// Root volume, GiB.

@@ -66,6 +66,22 @@ pub struct SelfHosted {
     pub root_volume_gb: u32,
     /// Data volume (RDB dumps) per instance, GiB.
     pub data_volume_gb: u32,
+    /// Valkey `io-threads` (the main thread counts as one; 1 = no I/O threads).
+    pub io_threads: u32,
+}
+
+/// Valkey `io-threads` for an instance with `vcpu` vCPUs. valkey.conf, "THREADED I/O"
+/// (valkey-io/valkey `valkey.conf`): enable I/O threads "only in machines that have at least 3 or
+/// more cores, leaving at least one spare core ... if you have a four cores boxes, try to use 2 or 3
+/// I/O threads, if you have a 8 cores, try to use 6 threads"; "Setting io-threads to 1 will just
+/// use the main thread". So three quarters of the vCPUs from 4 up (4 -> 3, 8 -> 6): the rest is
+/// left to the RDB fork, Sentinel, the kernel's network work and the CloudWatch agent.
+pub fn io_threads(vcpu: u32) -> u32 {
+    if vcpu < 4 {
+        1
+    } else {
+        vcpu * 3 / 4
+    }
 }
 
 /// Why a path cannot hold the workload: the key of the workload file that binds, and why.
@@ -347,5 +363,6 @@ fn self_hosted(w: &Workload, c: &Catalog) -> Result<SelfHosted, SizeError> {
         maxmemory_mb: (maxmemory_gib * 1024.0).floor() as u64,
         root_volume_gb: s.self_hosted_root_volume_gb,
         data_volume_gb: ((maxmemory_gib * s.self_hosted_data_volume_factor).ceil() as u32).max(1),
+        io_threads: io_threads(spec.vcpu),
     })
 }

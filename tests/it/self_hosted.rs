@@ -425,3 +425,145 @@ fn a_fresh_node_certificate_is_left_alone() {
     let days = days_published(&boot, &namespace);
     assert!(days.len() == 1 && (399..=400).contains(&days[0]), "{days:?}");
 }
+
+/// The spec of the fixture's module.
+fn fixture_spec(fixture: &str) -> rediform::module::ModuleSpec {
+    let plan = rediform::build(
+        &rediform::parse(&fs::read_to_string(support::root().join(fixture)).unwrap()).unwrap(),
+        &rediform::Catalog::embedded(),
+    )
+    .unwrap();
+    rediform::module::spec(&plan, "w.toml", false)
+}
+
+/// Item 3: no alarm watches host `CPUUtilization` (a single-threaded engine on 48 vCPUs never moves
+/// it); the CPU alarm watches the busiest core, which the agent config collects per core; every
+/// alarm on a metric the nodes publish themselves treats missing data as breaching.
+#[test]
+fn the_cpu_alarm_watches_the_busiest_core() {
+    let spec = fixture_spec(FIXTURE);
+    assert!(
+        !spec.alarms.iter().any(|a| a.metric == "CPUUtilization"),
+        "{:?}",
+        spec.alarms.iter().map(|a| a.metric).collect::<Vec<_>>()
+    );
+    let cpu = spec.alarms.iter().find(|a| a.resource == "cpu").unwrap();
+    assert_eq!(
+        (cpu.namespace, cpu.metric, cpu.statistic),
+        ("CWAgent", "cpu_usage_active", "Maximum")
+    );
+    assert_eq!(cpu.threshold, "90");
+
+    // The agent's config in the boot script: per-core CPU, rolled up to InstanceId alone.
+    let boot = Boot::new(FIXTURE, "");
+    let script = fs::read_to_string(boot.dir().join("user_data.sh")).unwrap();
+    let json = script
+        .split("amazon-cloudwatch-agent.json <<'EOF'\n")
+        .nth(1)
+        .unwrap()
+        .split("\nEOF\n")
+        .next()
+        .unwrap();
+    let agent: serde_json::Value = serde_json::from_str(json).unwrap();
+    let m = &agent["metrics"];
+    assert_eq!(m["namespace"], "CWAgent");
+    assert_eq!(
+        m["append_dimensions"],
+        serde_json::json!({"InstanceId": "${aws:InstanceId}"})
+    );
+    assert_eq!(m["aggregation_dimensions"], serde_json::json!([["InstanceId"]]));
+    let c = &m["metrics_collected"]["cpu"];
+    assert_eq!(c["measurement"], serde_json::json!(["usage_active"]));
+    assert_eq!(c["resources"], serde_json::json!(["*"]));
+    assert_eq!(c["totalcpu"], false);
+
+    for a in spec.alarms.iter().filter(|a| a.namespace == rediform_namespace(&spec)) {
+        assert_eq!(a.treat_missing_data, "breaching", "{}", a.resource);
+    }
+}
+
+/// The namespace the nodes publish under (the certificate alarm's).
+fn rediform_namespace(spec: &rediform::module::ModuleSpec) -> &'static str {
+    spec.self_hosted.as_ref().unwrap().metrics_namespace
+}
+
+/// Item 3: io-threads follow the instance's vCPUs (Valkey's valkey.conf: 8 cores, 6 threads).
+#[test]
+fn io_threads_are_sized_to_the_vcpus() {
+    assert_eq!(rediform::size::io_threads(2), 1);
+    assert_eq!(rediform::size::io_threads(4), 3);
+    assert_eq!(rediform::size::io_threads(8), 6);
+    assert_eq!(rediform::size::io_threads(48), 36);
+    // The fixture's r7g.12xlarge (48 vCPUs) gets 36, written into valkey.conf by the boot script.
+    let boot = Boot::new(FIXTURE, "");
+    discovery_fakes(&boot, None, &[]);
+    let (valkey, _, _) = configure(&boot, "10.0.1.10");
+    assert!(valkey.lines().any(|l| l == "io-threads 36"), "{valkey}");
+    // A 2-vCPU r7g.large keeps the main thread alone.
+    let small = Boot::new("fixtures/full-control-small.toml", "");
+    discovery_fakes(&small, None, &[]);
+    let (valkey, _, _) = configure(&small, "10.0.1.10");
+    assert!(valkey.lines().any(|l| l == "io-threads 1"), "{valkey}");
+}
+
+/// Item 3: the health timer's function publishes, under the alarms' namespace and with the one
+/// dimension `InstanceId`, exactly the metrics the valkey-down, sentinel-down and replication alarms
+/// watch: here a replica whose link is down, and whose Sentinel does not answer.
+#[test]
+fn the_health_timer_publishes_what_the_alarms_watch() {
+    let spec = fixture_spec(FIXTURE);
+    let namespace = rediform_namespace(&spec);
+    let health: Vec<&str> = spec
+        .alarms
+        .iter()
+        .filter(|a| a.namespace == namespace && a.metric != "CertificateDaysLeft")
+        .map(|a| a.metric)
+        .collect();
+    assert_eq!(health, ["ValkeyUp", "SentinelUp", "ReplicationLinkUp"]);
+
+    let boot = Boot::new(FIXTURE, "10.0.1.10");
+    boot.fake(
+        "aws",
+        r#"[ "$1 $2" = "cloudwatch put-metric-data" ] || exit 1; printf '%s\n' "$*" >>metrics.log"#,
+    );
+    boot.fake(
+        "valkey-cli",
+        r#"case "$*" in
+  *"-p 6379 INFO replication") printf '# Replication\r\nrole:slave\r\nmaster_host:10.0.1.10\r\nmaster_link_status:down\r\n' ;;
+  *) echo "Could not connect" >&2; exit 1 ;;
+esac"#,
+    );
+    let conf = boot.dir().join("etc");
+    fs::create_dir(&conf).unwrap();
+    let out = boot.run(
+        "MY_IP=10.0.2.20; INSTANCE_ID=i-0abc; TLS=$PWD\nawk() { command awk \"$1\" \"${2/\\/etc\\/valkey/$PWD/etc}\"; }\nprintf 'requirepass p\\n' >etc/valkey.conf; cp etc/valkey.conf etc/sentinel.conf\npublish_health",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let log = fs::read_to_string(boot.dir().join("metrics.log")).unwrap();
+    assert_eq!(log.lines().count(), 1, "one call per minute: {log}");
+    assert!(log.contains(&format!("--namespace {namespace} ")), "{log}");
+    let data: serde_json::Value = serde_json::from_str(log.trim_end().split("--metric-data ").nth(1).unwrap()).unwrap();
+    let published: Vec<(String, i64)> = data
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            assert_eq!(
+                m["Dimensions"],
+                serde_json::json!([{"Name": "InstanceId", "Value": "i-0abc"}])
+            );
+            (
+                m["MetricName"].as_str().unwrap().to_owned(),
+                m["Value"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        published,
+        [
+            ("ValkeyUp".to_owned(), 1),
+            ("SentinelUp".to_owned(), 0),
+            ("ReplicationLinkUp".to_owned(), 0)
+        ]
+    );
+}
