@@ -303,6 +303,10 @@ pub struct SelfHostedCluster {
     pub root_volume_gb: u32,
     /// Data volume for RDB files, GiB.
     pub data_volume_gb: u32,
+    /// Provisioned IOPS of the data volume.
+    pub data_volume_iops: u32,
+    /// Provisioned throughput of the data volume, MiB/s.
+    pub data_volume_mibps: u32,
     /// Sentinel `down-after-milliseconds`.
     pub down_after_ms: u32,
     /// Sentinel `failover-timeout`, milliseconds.

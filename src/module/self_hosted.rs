@@ -30,6 +30,8 @@ pub(super) fn self_hosted(plan: &Plan, h: &SelfHosted, spec: &mut ModuleSpec) {
             .collect(),
         root_volume_gb: h.root_volume_gb,
         data_volume_gb: h.data_volume_gb,
+        data_volume_iops: h.data_volume_iops,
+        data_volume_mibps: h.data_volume_mibps,
         down_after_ms: s.down_after_ms,
         failover_timeout_ms: s.failover_timeout_ms,
         metrics_namespace: NAMESPACE,
@@ -213,10 +215,14 @@ fn host_alarms(plan: &Plan, h: &SelfHosted) -> Vec<Alarm> {
             datapoints_to_alarm: 15,
             treat_missing_data: "missing",
             description: format!(
-                "The busiest of the {} vCPUs above {}% for 15 minutes: the Valkey main thread (which runs every command) or its {} I/O threads are saturated and latency grows. Find hot keys or expensive commands with SLOWLOG GET; move to a larger instance type.",
+                "The busiest of the {} vCPUs above {}% for 15 minutes: the Valkey main thread (which runs every command){} is saturated and latency grows. Find hot keys or expensive commands with SLOWLOG GET; move to a larger instance type.",
                 h.vcpu,
                 a.cpu_percent,
-                h.io_threads.saturating_sub(1)
+                if h.io_threads > 1 {
+                    format!(" or one of its {} I/O threads", h.io_threads - 1)
+                } else {
+                    String::new()
+                }
             ),
         },
         Alarm {

@@ -567,3 +567,83 @@ esac"#,
         ]
     );
 }
+
+/// Item 5: the data volume writes or reads the dataset in 10 minutes, within gp3's limits (EBS
+/// User Guide: 3,000 IOPS and 125 MiB/s included, up to 16,000 IOPS and 1,000 MiB/s, 0.25 MiB/s
+/// per IOPS, 500 IOPS per GiB).
+#[test]
+fn data_volumes_are_sized_for_the_rdb() {
+    let c = rediform::Catalog::embedded();
+    let perf = |gb: f64, vol: u32| rediform::size::data_volume_performance(gb, vol, &c);
+    // 8 GB in 600 s is 13 MiB/s: the baseline is enough.
+    assert_eq!(perf(8.0, 24), (3000, 125));
+    // 200 GB = 190,735 MiB in 600 s: 318 MiB/s, carried by the baseline IOPS (318 x 4 < 3,000).
+    assert_eq!(perf(200.0, 576), (3000, 318));
+    // 700 GB would need 1,113 MiB/s: capped at 1,000, which needs 4,000 IOPS.
+    assert_eq!(perf(700.0, 1200), (4000, 1000));
+
+    // The launch template provisions them on the data volume (parsed main.tf).
+    let m = generate(&support::root().join(FIXTURE)).unwrap();
+    let body = hcl_edit::parser::parse_body(&m.files["main.tf"]).unwrap();
+    let lt = body
+        .get_blocks("resource")
+        .find(|b| b.labels.iter().any(|l| l.as_str() == "aws_launch_template"))
+        .unwrap();
+    let data = lt
+        .body
+        .get_blocks("block_device_mappings")
+        .find(|b| {
+            b.body
+                .get_attribute("device_name")
+                .unwrap()
+                .value
+                .to_string()
+                .contains("/dev/sdf")
+        })
+        .unwrap();
+    let ebs = data.body.get_blocks("ebs").next().unwrap();
+    let attr = |k: &str| ebs.body.get_attribute(k).unwrap().value.to_string().trim().to_owned();
+    assert_eq!(
+        (attr("iops"), attr("throughput")),
+        ("3000".to_owned(), "318".to_owned())
+    );
+}
+
+/// Item 5: the self-hosted estimate prices the provisioned throughput above the gp3 baseline and
+/// the hourly RDB copies kept in S3 Standard (src/data/prices.toml, each figure with its source).
+#[test]
+fn the_self_hosted_cost_prices_disk_performance_and_backups() {
+    let plan = rediform::build(
+        &rediform::parse(&fs::read_to_string(support::root().join(FIXTURE)).unwrap()).unwrap(),
+        &rediform::Catalog::embedded(),
+    )
+    .unwrap();
+    let c = rediform::Catalog::embedded();
+    let lines = &plan.costs.self_hosted.lines;
+    let find = |what: &str| {
+        lines
+            .iter()
+            .find(|l| l.item.contains(what))
+            .unwrap_or_else(|| panic!("no line with {what}: {lines:#?}"))
+    };
+    // 3 volumes x (318 - 125) MiB/s x $0.04; no IOPS above 3,000.
+    let perf = find("above the gp3 baseline");
+    let expected = 3.0 * 193.0 * c.prices.ebs.gp3_throughput_usd_per_mibps_month;
+    assert!((perf.on_demand_usd_per_month - expected).abs() < 0.01, "{perf:?}");
+    // 200 GB x 24 copies a day x (7 days + 1 noncurrent) x $0.023 per GB-month.
+    let s3 = find("S3 backups");
+    let expected = 200.0 * 24.0 * 8.0 * c.prices.s3.standard_usd_per_gb_month;
+    assert!((s3.on_demand_usd_per_month - expected).abs() < 0.01, "{s3:?}");
+    let total: f64 = lines.iter().map(|l| l.on_demand_usd_per_month).sum();
+    assert!((plan.costs.self_hosted.on_demand_usd_per_month.unwrap() - total).abs() < 0.01);
+
+    // No backups, no S3 line.
+    let plan = support::plan(&[
+        "workload.environment = \"dev\"",
+        "backup.retention_days = 0",
+        "team.sre_capacity = true",
+        "team.cost_sensitive = true",
+        "team.needs_full_control = true",
+    ]);
+    assert!(plan.costs.self_hosted.lines.iter().all(|l| !l.item.contains("S3")));
+}
