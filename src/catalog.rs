@@ -54,9 +54,19 @@ pub struct Sizing {
     pub self_hosted_sentinel_quorum: u32,
     pub self_hosted_root_volume_gb: u32,
     pub self_hosted_data_volume_factor: f64,
+    pub gp3_baseline_iops: u32,
+    pub gp3_max_iops: u32,
+    pub gp3_iops_per_gib: u32,
+    pub gp3_baseline_mibps: u32,
+    pub gp3_max_mibps: u32,
+    pub gp3_mibps_per_iops: f64,
+    pub self_hosted_rdb_seconds: u32,
     pub self_hosted_ami_parameter: String,
     pub self_hosted_sentinel_down_after_ms: u32,
     pub self_hosted_sentinel_failover_timeout_ms: u32,
+    pub self_hosted_cert_validity_days: u32,
+    pub self_hosted_cert_renew_days: u32,
+    pub self_hosted_cert_alarm_days: u32,
     pub serverless_max_storage_gb: u64,
     pub serverless_min_ecpu_per_second: u64,
     pub serverless_max_ecpu_per_second: u64,
@@ -112,6 +122,8 @@ pub struct Prices {
     pub ec2_instances: BTreeMap<String, Ec2Prices>,
     /// EBS volumes.
     pub ebs: EbsPrices,
+    /// S3 storage (RDB backups of the self-hosted path).
+    pub s3: S3Prices,
     /// ElastiCache Serverless, per engine.
     pub serverless: BTreeMap<Engine, ServerlessPrices>,
 }
@@ -191,12 +203,27 @@ pub struct Ec2Prices {
     pub source: String,
 }
 
-/// EBS $/GB-month.
+/// EBS $/GB-month, and gp3 performance above the baseline.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct EbsPrices {
     pub gp3_usd_per_gb_month: f64,
+    /// Per provisioned IOPS-month above the gp3 baseline.
+    pub gp3_iops_usd_per_month: f64,
+    /// Per provisioned MiB/s-month above the gp3 baseline.
+    pub gp3_throughput_usd_per_mibps_month: f64,
+    #[serde(default)]
+    pub estimate: bool,
+    pub source: String,
+}
+
+/// S3 Standard $/GB-month.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct S3Prices {
+    pub standard_usd_per_gb_month: f64,
     #[serde(default)]
     pub estimate: bool,
     pub source: String,

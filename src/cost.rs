@@ -293,17 +293,65 @@ fn self_hosted(w: &Workload, sizes: &Sizes, c: &Catalog) -> PathCost {
         on_demand_usd_per_month: ebs_cost,
         reserved_1y_usd_per_month: Some(ebs_cost),
     };
+    let performance = data_volume_performance(h, c);
+    let backups = backup_storage(w, c);
     let ops = round2(w.team.ops_cost_usd_per_month);
     let people = CostLine {
         item: "engineer time to run it (team.ops_cost_usd_per_month)".to_owned(),
         on_demand_usd_per_month: ops,
         reserved_1y_usd_per_month: Some(ops),
     };
+    let mut lines = vec![instances, ebs, performance];
+    lines.extend(backups);
+    lines.push(people);
     total(
         Engine::Valkey,
         format!("{} x {}", h.nodes, h.instance_type),
-        vec![instances, ebs, people],
-        p.estimate || c.prices.ebs.estimate,
-        Some("S3 backup storage and data transfer not included".to_owned()),
+        lines,
+        p.estimate || c.prices.ebs.estimate || c.prices.s3.estimate,
+        Some("S3 requests, data transfer and CloudWatch metrics and alarms not included".to_owned()),
     )
+}
+
+/// The data volumes' IOPS and throughput above the gp3 baseline (included in the storage price).
+fn data_volume_performance(h: &crate::size::SelfHosted, c: &Catalog) -> CostLine {
+    let s = &c.sizing;
+    let e = &c.prices.ebs;
+    let extra_iops = h.data_volume_iops.saturating_sub(s.gp3_baseline_iops);
+    let extra_mibps = h.data_volume_mibps.saturating_sub(s.gp3_baseline_mibps);
+    let usd = round2(
+        f64::from(h.nodes)
+            * (f64::from(extra_iops) * e.gp3_iops_usd_per_month
+                + f64::from(extra_mibps) * e.gp3_throughput_usd_per_mibps_month),
+    );
+    CostLine {
+        item: format!(
+            "{} data volumes at {} IOPS, {} MiB/s: {extra_iops} IOPS (${}/IOPS-month) and {extra_mibps} MiB/s (${}/MiB/s-month) above the gp3 baseline each",
+            h.nodes, h.data_volume_iops, h.data_volume_mibps, e.gp3_iops_usd_per_month, e.gp3_throughput_usd_per_mibps_month
+        ),
+        on_demand_usd_per_month: usd,
+        reserved_1y_usd_per_month: Some(usd),
+    }
+}
+
+/// The hourly RDB copies in S3 Standard: 24 a day, each about the dataset's size, kept
+/// `backup.retention_days` and then one more day as a noncurrent version (backup.tf: versioning,
+/// `noncurrent_days = 1`). None when backups are off.
+fn backup_storage(w: &Workload, c: &Catalog) -> Option<CostLine> {
+    let days = w.backup.retention_days;
+    if days == 0 {
+        return None;
+    }
+    let copies = 24 * (days + 1);
+    let gb = w.data.size_gb * f64::from(copies);
+    let price = c.prices.s3.standard_usd_per_gb_month;
+    let usd = round2(gb * price);
+    Some(CostLine {
+        item: format!(
+            "S3 backups: {copies} hourly RDB copies of ~{} GB ({days} days kept + 1 day noncurrent), {gb} GB (${price}/GB-month)",
+            w.data.size_gb
+        ),
+        on_demand_usd_per_month: usd,
+        reserved_1y_usd_per_month: Some(usd),
+    })
 }

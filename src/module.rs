@@ -312,16 +312,31 @@ pub struct SelfHostedCluster {
     pub maxmemory_percent: u32,
     /// Sentinel quorum.
     pub quorum: u32,
+    /// Valkey `io-threads`, from the instance's vCPUs.
+    pub io_threads: u32,
     /// Instance keys of the replicas (the primary is `1`), each the index of its subnet.
     pub replicas: Vec<SelfHostedReplica>,
     /// Root volume, GiB.
     pub root_volume_gb: u32,
     /// Data volume for RDB files, GiB.
     pub data_volume_gb: u32,
+    /// Provisioned IOPS of the data volume.
+    pub data_volume_iops: u32,
+    /// Provisioned throughput of the data volume, MiB/s.
+    pub data_volume_mibps: u32,
     /// Sentinel `down-after-milliseconds`.
     pub down_after_ms: u32,
     /// Sentinel `failover-timeout`, milliseconds.
     pub failover_timeout_ms: u32,
+    /// Namespace of the metrics the nodes publish themselves (certificate, health); the alarms
+    /// watch the same namespace with the same single dimension, `InstanceId`.
+    pub metrics_namespace: &'static str,
+    /// Days a node certificate is signed for.
+    pub cert_validity_days: u32,
+    /// A node signs a new certificate when fewer days than this remain.
+    pub cert_renew_days: u32,
+    /// The certificate alarm fires when fewer days than this remain.
+    pub cert_alarm_days: u32,
     /// Hourly RDB upload to S3 (off when `backup.retention_days = 0`).
     pub backups: bool,
     /// Days a backup object is kept in S3.

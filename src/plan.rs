@@ -56,6 +56,12 @@ pub struct SelfHosting {
     pub down_after_ms: u32,
     /// Sentinel `failover-timeout`, milliseconds.
     pub failover_timeout_ms: u32,
+    /// Days a node certificate is signed for.
+    pub cert_validity_days: u32,
+    /// A node signs a new certificate when fewer days than this remain.
+    pub cert_renew_days: u32,
+    /// The certificate alarm fires when fewer days than this remain.
+    pub cert_alarm_days: u32,
 }
 
 /// Everything decided and computed for one workload.
@@ -169,6 +175,9 @@ pub fn build(w: &Workload, c: &Catalog) -> Result<Plan, Vec<Diagnostic>> {
             maxmemory_percent: c.sizing.self_hosted_maxmemory_percent,
             down_after_ms: c.sizing.self_hosted_sentinel_down_after_ms,
             failover_timeout_ms: c.sizing.self_hosted_sentinel_failover_timeout_ms,
+            cert_validity_days: c.sizing.self_hosted_cert_validity_days,
+            cert_renew_days: c.sizing.self_hosted_cert_renew_days,
+            cert_alarm_days: c.sizing.self_hosted_cert_alarm_days,
         },
         trail: decision.trail,
         catalog_as_of: c.as_of().to_owned(),

@@ -167,10 +167,12 @@ pub fn topology_lines(plan: &Plan) -> Vec<String> {
                 h.sentinel_quorum
             ),
             format!(
-                "maxmemory {} MiB; gp3 volumes {} GiB root + {} GiB data per instance",
+                "maxmemory {} MiB; gp3 volumes {} GiB root + {} GiB data ({} IOPS, {} MiB/s) per instance",
                 thousands(h.maxmemory_mb),
                 h.root_volume_gb,
-                h.data_volume_gb
+                h.data_volume_gb,
+                thousands(u64::from(h.data_volume_iops)),
+                h.data_volume_mibps
             ),
         ],
     }

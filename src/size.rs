@@ -68,6 +68,43 @@ pub struct SelfHosted {
     pub root_volume_gb: u32,
     /// Data volume (RDB dumps) per instance, GiB.
     pub data_volume_gb: u32,
+    /// Valkey `io-threads` (the main thread counts as one; 1 = no I/O threads).
+    pub io_threads: u32,
+    /// Provisioned IOPS of each data volume (gp3; the baseline when no more is needed).
+    pub data_volume_iops: u32,
+    /// Provisioned throughput of each data volume, MiB/s (gp3).
+    pub data_volume_mibps: u32,
+}
+
+/// IOPS and MiB/s of a gp3 data volume of `volume_gb` GiB that writes or reads `size_gb` GB of
+/// RDB in `self_hosted_rdb_seconds` (catalog.toml): at least the baseline, at most the gp3
+/// maximum; the IOPS carry the throughput (0.25 MiB/s per IOPS) and stay within 500 IOPS per GiB.
+pub fn data_volume_performance(size_gb: f64, volume_gb: u32, c: &Catalog) -> (u32, u32) {
+    let s = &c.sizing;
+    // SPEC §9: size_gb is GB (10^9 bytes); EBS throughput is MiB/s.
+    let data_mib = size_gb * 1e9 / f64::from(1u32 << 20);
+    let need = (data_mib / f64::from(s.self_hosted_rdb_seconds)).ceil() as u32;
+    let mibps = need.clamp(s.gp3_baseline_mibps, s.gp3_max_mibps);
+    let iops_for_mibps = (f64::from(mibps) / s.gp3_mibps_per_iops).ceil() as u32;
+    let iops = iops_for_mibps
+        .max(s.gp3_baseline_iops)
+        .min(s.gp3_max_iops)
+        .min(volume_gb.saturating_mul(s.gp3_iops_per_gib).max(s.gp3_baseline_iops));
+    (iops, mibps)
+}
+
+/// Valkey `io-threads` for an instance with `vcpu` vCPUs. valkey.conf, "THREADED I/O"
+/// (valkey-io/valkey `valkey.conf`): enable I/O threads "only in machines that have at least 3 or
+/// more cores, leaving at least one spare core ... if you have a four cores boxes, try to use 2 or 3
+/// I/O threads, if you have a 8 cores, try to use 6 threads"; "Setting io-threads to 1 will just
+/// use the main thread". So three quarters of the vCPUs from 4 up (4 -> 3, 8 -> 6): the rest is
+/// left to the RDB fork, Sentinel, the kernel's network work and the CloudWatch agent.
+pub fn io_threads(vcpu: u32) -> u32 {
+    if vcpu < 4 {
+        1
+    } else {
+        vcpu * 3 / 4
+    }
 }
 
 /// Why a path cannot hold the workload: the key of the workload file that binds, and why.
@@ -341,6 +378,8 @@ fn self_hosted(w: &Workload, c: &Catalog) -> Result<SelfHosted, SizeError> {
     };
     let (name, spec) = pick;
     let maxmemory_gib = spec.memory_gib * maxmemory_share;
+    let data_volume_gb = ((maxmemory_gib * s.self_hosted_data_volume_factor).ceil() as u32).max(1);
+    let (data_volume_iops, data_volume_mibps) = data_volume_performance(data, data_volume_gb, c);
     Ok(SelfHosted {
         instance_type: name.to_owned(),
         memory_gib: spec.memory_gib,
@@ -349,6 +388,9 @@ fn self_hosted(w: &Workload, c: &Catalog) -> Result<SelfHosted, SizeError> {
         sentinel_quorum: s.self_hosted_sentinel_quorum,
         maxmemory_mb: (maxmemory_gib * 1024.0).floor() as u64,
         root_volume_gb: s.self_hosted_root_volume_gb,
-        data_volume_gb: ((maxmemory_gib * s.self_hosted_data_volume_factor).ceil() as u32).max(1),
+        data_volume_gb,
+        io_threads: io_threads(spec.vcpu),
+        data_volume_iops,
+        data_volume_mibps,
     })
 }

@@ -5,6 +5,10 @@ use super::{Alarm, CheckovSkip, Egress, Ingress, ModuleSpec, SelfHostedCluster, 
 use crate::plan::Plan;
 use crate::size::SelfHosted;
 
+/// Namespace of the metrics the nodes' timers publish with `aws cloudwatch put-metric-data`
+/// (a custom namespace: any name not starting with `AWS/`).
+pub(crate) const NAMESPACE: &str = "rediform/Valkey";
+
 pub(super) fn self_hosted(plan: &Plan, h: &SelfHosted, spec: &mut ModuleSpec) {
     let name = &plan.name;
     let s = &plan.self_hosting;
@@ -17,6 +21,7 @@ pub(super) fn self_hosted(plan: &Plan, h: &SelfHosted, spec: &mut ModuleSpec) {
         maxmemory: format!("{}mb", h.maxmemory_mb),
         maxmemory_percent: s.maxmemory_percent,
         quorum: h.sentinel_quorum,
+        io_threads: h.io_threads,
         replicas: (2..=h.nodes)
             .map(|n| SelfHostedReplica {
                 key: n.to_string(),
@@ -25,14 +30,17 @@ pub(super) fn self_hosted(plan: &Plan, h: &SelfHosted, spec: &mut ModuleSpec) {
             .collect(),
         root_volume_gb: h.root_volume_gb,
         data_volume_gb: h.data_volume_gb,
+        data_volume_iops: h.data_volume_iops,
+        data_volume_mibps: h.data_volume_mibps,
         down_after_ms: s.down_after_ms,
         failover_timeout_ms: s.failover_timeout_ms,
+        metrics_namespace: NAMESPACE,
+        cert_validity_days: s.cert_validity_days,
+        cert_renew_days: s.cert_renew_days,
+        cert_alarm_days: s.cert_alarm_days,
         backups: plan.backup.retention_days > 0,
         backup_expiry_days: plan.backup.retention_days.max(1),
-        backup_bucket_prefix: format!(
-            "{}-rdb-",
-            name.chars().take(30).collect::<String>().trim_end_matches('-')
-        ),
+        backup_bucket_prefix: crate::naming::names(name).backup_bucket_prefix,
     });
     let port = plan.port;
     spec.ingress = vec![
@@ -119,27 +127,99 @@ fn self_hosted_checkov_skips() -> Vec<CheckovSkip> {
     ]
 }
 
+/// An alarm on a health metric the node publishes every minute (1 = up): below 1, or missing,
+/// for `minutes` minutes. Missing data is breaching: a node that stopped reporting is not healthy.
+fn health_alarm(
+    resource: &'static str,
+    suffix: &'static str,
+    metric: &'static str,
+    minutes: u32,
+    description: &str,
+) -> Alarm {
+    Alarm {
+        resource,
+        suffix,
+        namespace: NAMESPACE,
+        recover: false,
+        metric,
+        statistic: "Minimum",
+        comparison: "LessThanThreshold",
+        threshold: "1".to_owned(),
+        period: 60,
+        evaluation_periods: minutes,
+        datapoints_to_alarm: minutes,
+        treat_missing_data: "breaching",
+        description: description.to_owned(),
+    }
+}
+
 /// Per-instance alarms (SPEC §6, aws-facts §4.4): `AWS/EC2` CPU and the system status check (with
 /// the recover action), and the CloudWatch agent's memory and data-disk use.
 fn self_hosted_alarms(plan: &Plan, h: &SelfHosted) -> Vec<Alarm> {
+    let mut alarms = host_alarms(plan, h);
+    alarms.extend(health_alarms());
+    alarms.extend(certificate_and_status_alarms(plan));
+    alarms
+}
+
+/// The nodes' own health metrics (`user_data.sh.tftpl`, `publish_health`).
+fn health_alarms() -> Vec<Alarm> {
+    vec![
+        health_alarm(
+            "valkey",
+            "valkey-down",
+            "ValkeyUp",
+            3,
+            "Valkey on this node has not answered INFO for 3 minutes (or the node has stopped reporting). Sentinel fails over if it was the primary. On the node: systemctl status valkey; journalctl -u valkey; /var/log/rediform-boot.log.",
+        ),
+        health_alarm(
+            "sentinel",
+            "sentinel-down",
+            "SentinelUp",
+            3,
+            "Sentinel on this node has not answered PING for 3 minutes (or the node has stopped reporting). With two Sentinels down there is no quorum and no failover. On the node: systemctl status valkey-sentinel; journalctl -u valkey-sentinel.",
+        ),
+        health_alarm(
+            "replication",
+            "replication",
+            "ReplicationLinkUp",
+            5,
+            "This replica's link to the primary has been down for 5 minutes (master_link_status is not up), or the node has stopped reporting: it serves stale data and cannot take over. On the node: valkey_cli INFO replication; check the primary and the security group (README, \"Which node is primary\").",
+        ),
+    ]
+}
+
+/// CPU, memory and disk of the instance.
+fn host_alarms(plan: &Plan, h: &SelfHosted) -> Vec<Alarm> {
     let a = &plan.alarms;
     vec![
+        // Valkey runs commands on one thread: on 48 vCPUs, a saturated main thread is 2% of the
+        // host's CPUUtilization, which could never reach the threshold. The CloudWatch agent
+        // collects per-core cpu_usage_active ("resources": ["*"], "totalcpu": false; AWS-CW-AGENT,
+        // CloudWatch-Agent-Configuration-File-Details, "cpu" section) and rolls the cores up to
+        // InstanceId (aggregation_dimensions): the Maximum of that series is the busiest core.
         Alarm {
             resource: "cpu",
             suffix: "cpu",
-            namespace: "AWS/EC2",
+            namespace: "CWAgent",
             recover: false,
-            metric: "CPUUtilization",
-            statistic: "Average",
+            metric: "cpu_usage_active",
+            statistic: "Maximum",
             comparison: "GreaterThanThreshold",
             threshold: a.cpu_percent.to_string(),
-            period: 300,
-            evaluation_periods: 3,
-            datapoints_to_alarm: 3,
+            period: 60,
+            evaluation_periods: 15,
+            datapoints_to_alarm: 15,
             treat_missing_data: "missing",
             description: format!(
-                "Instance CPU above {}% for 15 minutes ({} vCPUs; Valkey runs commands on one thread, with I/O threads beside it). Find hot keys or expensive commands with SLOWLOG GET; move to a larger instance type.",
-                a.cpu_percent, h.vcpu
+                "The busiest of the {} vCPUs above {}% for 15 minutes: the Valkey main thread (which runs every command){} is saturated and latency grows. Find hot keys or expensive commands with SLOWLOG GET; move to a larger instance type.",
+                h.vcpu,
+                a.cpu_percent,
+                if h.io_threads > 1 {
+                    format!(" or one of its {} I/O threads", h.io_threads - 1)
+                } else {
+                    String::new()
+                }
             ),
         },
         Alarm {
@@ -174,6 +254,33 @@ fn self_hosted_alarms(plan: &Plan, h: &SelfHosted) -> Vec<Alarm> {
             datapoints_to_alarm: 2,
             treat_missing_data: "breaching",
             description: "The data volume (/var/lib/valkey) is more than 80% full: the next RDB snapshot may fail, and with it replication to a new replica. Remove stray files or grow the volume.".to_owned(),
+        },
+    ]
+}
+
+/// The node certificate's days left, and the system status check with the recover action.
+fn certificate_and_status_alarms(plan: &Plan) -> Vec<Alarm> {
+    let s = &plan.self_hosting;
+    vec![
+        Alarm {
+            resource: "certificate",
+            suffix: "certificate",
+            namespace: NAMESPACE,
+            recover: false,
+            metric: "CertificateDaysLeft",
+            statistic: "Minimum",
+            comparison: "LessThanThreshold",
+            threshold: s.cert_alarm_days.to_string(),
+            // The renewal timer publishes once an hour: three hours without a figure is a timer
+            // that no longer runs, as bad as a certificate about to expire.
+            period: 3600,
+            evaluation_periods: 3,
+            datapoints_to_alarm: 3,
+            treat_missing_data: "breaching",
+            description: format!(
+                "The node's TLS certificate expires in fewer than {} days, or the hourly renewal timer has stopped reporting: it should have signed a new one at {} days. On the node: systemctl status valkey-renew-cert.timer; journalctl -u valkey-renew-cert; run /usr/local/bin/valkey-renew-cert (README, \"Certificates\").",
+                s.cert_alarm_days, s.cert_renew_days
+            ),
         },
         Alarm {
             resource: "status_check",

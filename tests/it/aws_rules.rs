@@ -380,6 +380,16 @@ fn check_custom(name: &str, r: &Resource, rule: &Rule, blocks: &[(String, Block)
             }
             values.len()
         }
+        "ssm-parameter-prefix" => {
+            let values = known(&rule.argument);
+            for v in &values {
+                let first = v.trim_start_matches('/').to_ascii_lowercase();
+                if first.starts_with("aws") || first.starts_with("ssm") {
+                    problems.push(format!("{v:?} starts with aws or ssm"));
+                }
+            }
+            values.len()
+        }
         "final-snapshot-unique" => {
             let exprs = attr(&rule.argument);
             for e in &exprs {

@@ -10,7 +10,7 @@ use rediform::{module, Catalog};
 use crate::support::{self, rediform};
 
 /// The module a fixture generates, or why it cannot.
-fn generate(path: &Path) -> Result<Module, RenderError> {
+pub(crate) fn generate(path: &Path) -> Result<Module, RenderError> {
     let text = fs::read_to_string(path).unwrap();
     let w = rediform::parse(&text).unwrap();
     let plan = rediform::build(&w, &Catalog::embedded()).unwrap();
@@ -362,7 +362,7 @@ fn generate_plan(plan: &rediform::Plan) -> Module {
 /// Renders a Terraform `templatefile` as Terraform would for the few constructs the boot script
 /// uses: `${name}` interpolations of plain variables and the `$${` escape. Anything else (a
 /// directive, an expression) is a test failure, so the script stays checkable here.
-fn render_templatefile(text: &str, vars: &[(&str, &str)]) -> String {
+pub(crate) fn render_templatefile(text: &str, vars: &[(&str, &str)]) -> String {
     assert!(
         !text.contains("%{"),
         "templatefile directives are not expected in the boot script"

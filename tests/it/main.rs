@@ -9,5 +9,6 @@ mod fixtures;
 mod generate;
 mod injection;
 mod props;
+mod self_hosted;
 mod support;
 mod workflow;
