@@ -60,7 +60,7 @@ expect 1 "modules/checkout-sessions/main.tf would be created" pre-commit run red
 expect 1 "fix: rediform generate" pre-commit run rediform-check
 
 # 2. The generate hook writes the module and fails the run (--exit-code) so it can be reviewed.
-expect 1 "modules/checkout-sessions: 14 created" pre-commit run rediform-generate
+expect 1 "modules/checkout-sessions: 13 created" pre-commit run rediform-generate
 test -f modules/checkout-sessions/main.tf
 git add -A
 
@@ -86,7 +86,7 @@ git add -A
 expect 1 "infra/checkout-sessions/main.tf would be created" pre-commit run rediform-check-system
 expect 1 "modules/checkout-sessions holds the module of a workload no workload file names any more" \
   pre-commit run rediform-check-system
-expect 0 "modules/checkout-sessions: 14 removed (workload \`checkout-sessions\` is gone)" rediform generate --prune
+expect 0 "modules/checkout-sessions: 13 removed (workload \`checkout-sessions\` is gone)" rediform generate --prune
 git add -A
 expect 0 "Passed" pre-commit run rediform-check
 
@@ -94,7 +94,7 @@ expect 0 "Passed" pre-commit run rediform-check
 sed -i 's/name = "checkout-sessions"/name = "checkout-sessions-v2"/' workloads/session-store.toml
 git add -A
 expect 1 "infra/checkout-sessions holds the module" pre-commit run rediform-check
-expect 0 "infra/checkout-sessions: 14 removed" rediform generate --prune
+expect 0 "infra/checkout-sessions: 13 removed" rediform generate --prune
 git add -A
 expect 0 "Passed" pre-commit run rediform-check
 
