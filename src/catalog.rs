@@ -23,6 +23,8 @@ pub struct Catalog {
     meta: Meta,
     /// Sizing assumptions.
     pub sizing: Sizing,
+    /// What a node serves (catalog.toml `[capacity]`).
+    pub capacity: Capacity,
     nodes: BTreeMap<String, NodeSpec>,
     versions: Vec<VersionLine>,
     /// Prices (from prices.toml, possibly overridden).
@@ -43,10 +45,11 @@ struct Meta {
 pub struct Sizing {
     pub reserved_memory_percent: u32,
     pub max_fill_percent: u32,
-    pub writes_per_shard_ops: u64,
     pub default_node_quota: u32,
     pub max_shards: u32,
     pub max_replicas_per_shard: u32,
+    pub max_nodes_per_cluster: u32,
+    pub memcached_max_nodes: u32,
     pub largest_single_shard_node: String,
     pub smallest_cluster_node: String,
     pub self_hosted_maxmemory_percent: u32,
@@ -74,6 +77,20 @@ pub struct Sizing {
     pub serverless_ecpu_headroom: f64,
 }
 
+/// How much one node serves, each figure with its source in catalog.toml (SPEC §9 "sizing").
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Capacity {
+    pub engine_thread_ops_per_sec: f64,
+    pub valkey_io_threads_max_speedup: f64,
+    pub enhanced_io_min_vcpu: u32,
+    pub enhanced_io_speedup: f64,
+    pub memcached_threads_per_vcpu: f64,
+    pub network_use_percent: u32,
+    pub memorydb_write_mb_per_sec_per_primary: f64,
+}
+
 /// Memory and vCPU of one node or instance type.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -82,6 +99,12 @@ pub struct NodeSpec {
     pub memory_gib: f64,
     /// vCPUs.
     pub vcpu: u32,
+    /// Baseline network bandwidth, Gbps, where a source gives it.
+    #[serde(default)]
+    pub baseline_gbps: Option<f64>,
+    /// Where the bandwidth comes from when it is not in `source` (derived figures say so).
+    #[serde(default)]
+    pub baseline_source: Option<String>,
     /// Where the figures come from.
     pub source: String,
     /// True when a figure is derived rather than read off a source.
@@ -124,6 +147,10 @@ pub struct Prices {
     pub ebs: EbsPrices,
     /// S3 storage (RDB backups of the self-hosted path).
     pub s3: S3Prices,
+    /// ElastiCache node-based backups beyond the free one.
+    pub elasticache_backups: BackupPrices,
+    /// Data transfer between Availability Zones (self-hosted replication).
+    pub data_transfer: TransferPrices,
     /// ElastiCache Serverless, per engine.
     pub serverless: BTreeMap<Engine, ServerlessPrices>,
 }
@@ -218,6 +245,29 @@ pub struct EbsPrices {
     pub source: String,
 }
 
+/// ElastiCache backup storage.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct BackupPrices {
+    pub free_backups_per_cluster: f64,
+    pub usd_per_gb_month: f64,
+    #[serde(default)]
+    pub estimate: bool,
+    pub source: String,
+}
+
+/// Data transfer between Availability Zones.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct TransferPrices {
+    pub cross_az_usd_per_gb_each_direction: f64,
+    #[serde(default)]
+    pub estimate: bool,
+    pub source: String,
+}
+
 /// S3 Standard $/GB-month.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -271,6 +321,16 @@ impl Catalog {
         catalog.prices = toml::Value::Table(merged)
             .try_into()
             .map_err(|e: toml::de::Error| PricesError(vec![Diagnostic::new("", e.message().to_owned())]))?;
+        // Every figure is printed in dollars; a file in another currency would be mislabelled.
+        if catalog.prices.meta.currency != "USD" {
+            return Err(PricesError(vec![Diagnostic::new(
+                "meta.currency",
+                format!(
+                    "currency `{}` is not supported: rediform's estimates are in USD",
+                    crate::encode::terminal(&catalog.prices.meta.currency)
+                ),
+            )]));
+        }
         Ok(catalog)
     }
 
@@ -450,6 +510,14 @@ fn merge(base: &mut toml::Table, over: toml::Table, prefix: &str, problems: &mut
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prices_in_another_currency_are_refused_and_the_hours_are_used() {
+        let err = Catalog::with_prices("[meta]\ncurrency = \"EUR\"\n").unwrap_err();
+        assert_eq!(err.0[0].key, "meta.currency");
+        let c = Catalog::with_prices("[meta]\nhours_per_month = 744\n").unwrap();
+        assert_eq!(c.prices.meta.hours_per_month, 744.0);
+    }
 
     #[test]
     fn embedded_catalog_loads() {

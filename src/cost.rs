@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::catalog::{Catalog, NodePrices};
 use crate::names::{Engine, PathId};
 use crate::size::{self, Replicated, Sizes};
-use crate::units::round2;
+use crate::units::{plain, round2};
 use crate::workload::Workload;
 
 /// KB in a GB, for data-written charges (binary, as AWS bills data volumes).
@@ -44,6 +44,8 @@ pub struct PathCost {
     pub uses_estimated_prices: bool,
     /// Why the path cannot be priced, or what the figure leaves out.
     pub note: Option<String>,
+    /// The topology priced (issue #12: every path's, so they can be compared).
+    pub topology: Option<crate::size::Topology>,
 }
 
 /// Estimates for every path, in the order SPEC §2 lists them.
@@ -85,11 +87,32 @@ pub struct Engines {
 
 /// Prices every path.
 pub fn cost(w: &Workload, sizes: &Sizes, engines: Engines, c: &Catalog) -> Costs {
+    use crate::size::Topology;
+    let with = |mut cost: PathCost, topology: Option<Topology>| {
+        if cost.on_demand_usd_per_month.is_some() {
+            cost.topology = topology;
+        }
+        cost
+    };
+    let elasticache_topology = if engines.elasticache == Engine::Memcached {
+        sizes.memcached.clone().ok().map(Topology::MemcachedCluster)
+    } else {
+        sizes.elasticache.clone().ok().map(Topology::ReplicationGroup)
+    };
     Costs {
-        elasticache: elasticache(w, &sizes.elasticache, engines.elasticache, c),
-        serverless: serverless(w, sizes, engines.serverless, c),
-        memorydb: memorydb(w, &sizes.memorydb, engines.memorydb, c),
-        self_hosted: self_hosted(w, sizes, c),
+        elasticache: with(elasticache(w, sizes, engines.elasticache, c), elasticache_topology),
+        serverless: with(
+            serverless(w, sizes, engines.serverless, c),
+            sizes.serverless.clone().ok().map(Topology::Serverless),
+        ),
+        memorydb: with(
+            memorydb(w, &sizes.memorydb, engines.memorydb, c),
+            sizes.memorydb.clone().ok().map(Topology::MemorydbCluster),
+        ),
+        self_hosted: with(
+            self_hosted(w, sizes, c),
+            sizes.self_hosted.clone().ok().map(Topology::Ec2Sentinel),
+        ),
     }
 }
 
@@ -107,6 +130,7 @@ fn unavailable(engine: Engine, why: &str) -> PathCost {
         lines: Vec::new(),
         uses_estimated_prices: false,
         note: Some(why.to_owned()),
+        topology: None,
     }
 }
 
@@ -125,6 +149,7 @@ fn total(engine: Engine, summary: String, lines: Vec<CostLine>, estimated: bool,
         lines,
         uses_estimated_prices: estimated,
         note,
+        topology: None,
     }
 }
 
@@ -151,47 +176,51 @@ fn node_hours(
     ))
 }
 
-fn elasticache(
-    w: &Workload,
-    sized: &Result<Replicated, crate::size::SizeError>,
-    engine: Engine,
-    c: &Catalog,
-) -> PathCost {
-    let r = match sized {
-        Ok(r) => r,
-        Err(why) => return unavailable(engine, &why.message),
+fn elasticache(w: &Workload, sizes: &Sizes, engine: Engine, c: &Catalog) -> PathCost {
+    let (nodes, node_type) = match (engine, &sizes.elasticache, &sizes.memcached) {
+        (Engine::Memcached, _, Ok(m)) => (m.nodes, &m.node_type),
+        (Engine::Memcached, _, Err(why)) | (_, Err(why), _) => return unavailable(engine, &why.message),
+        (_, Ok(r), _) => (r.nodes, &r.node_type),
     };
-    let nodes = if engine == Engine::Memcached {
-        memcached_nodes(w, r)
-    } else {
-        r.nodes
-    };
-    match node_hours(
-        nodes,
-        &r.node_type,
-        c.prices.elasticache_nodes.get(&r.node_type),
-        engine,
-        c,
-    ) {
-        Ok((line, estimated)) => total(
-            engine,
-            format!("{nodes} x {}", r.node_type),
-            vec![line],
-            estimated,
-            None,
-        ),
+    match node_hours(nodes, node_type, c.prices.elasticache_nodes.get(node_type), engine, c) {
+        Ok((line, estimated)) => {
+            let mut lines = vec![line];
+            // Memcached takes no backups (aws_rules.toml `memcached-no-snapshots`).
+            if engine != Engine::Memcached {
+                lines.extend(elasticache_backups(w, c));
+            }
+            total(
+                engine,
+                format!("{nodes} x {node_type}"),
+                lines,
+                estimated || c.prices.elasticache_backups.estimate,
+                None,
+            )
+        }
         Err(why) => unavailable(engine, &why),
     }
 }
 
-/// Memcached has no replicas: one node per share of the data, at least two across AZs in prod.
-pub fn memcached_nodes(w: &Workload, r: &Replicated) -> u32 {
-    let floor = if w.environment == crate::names::Environment::Prod {
-        2
-    } else {
-        1
-    };
-    r.shards.max(floor)
+/// Daily backups kept `backup.retention_days`, each about the data's size; the first is free.
+fn elasticache_backups(w: &Workload, c: &Catalog) -> Option<CostLine> {
+    let b = &c.prices.elasticache_backups;
+    let billed = (f64::from(w.backup.retention_days) - b.free_backups_per_cluster).max(0.0);
+    if billed == 0.0 {
+        return None;
+    }
+    let gb = billed * w.data.size_gb;
+    let usd = round2(gb * b.usd_per_gb_month);
+    Some(CostLine {
+        item: format!(
+            "{} daily backups of ~{} GB beyond the free one, {} GB (${}/GB-month)",
+            plain(billed),
+            plain(w.data.size_gb),
+            plain(round2(gb)),
+            b.usd_per_gb_month
+        ),
+        on_demand_usd_per_month: usd,
+        reserved_1y_usd_per_month: Some(usd),
+    })
 }
 
 fn serverless(w: &Workload, sizes: &Sizes, engine: Engine, c: &Catalog) -> PathCost {
@@ -303,14 +332,38 @@ fn self_hosted(w: &Workload, sizes: &Sizes, c: &Catalog) -> PathCost {
     };
     let mut lines = vec![instances, ebs, performance];
     lines.extend(backups);
+    lines.extend(cross_az_replication(w, h, c));
     lines.push(people);
     total(
         Engine::Valkey,
         format!("{} x {}", h.nodes, h.instance_type),
         lines,
-        p.estimate || c.prices.ebs.estimate || c.prices.s3.estimate,
-        Some("S3 requests, data transfer and CloudWatch metrics and alarms not included".to_owned()),
+        p.estimate || c.prices.ebs.estimate || c.prices.s3.estimate || c.prices.data_transfer.estimate,
+        Some("S3 requests, data transfer to clients and CloudWatch metrics and alarms not included".to_owned()),
     )
+}
+
+/// Replication between the instances, each in its own AZ: every write the primary takes goes to
+/// each replica, billed out at the primary and in at the replica.
+fn cross_az_replication(w: &Workload, h: &crate::size::SelfHosted, c: &Catalog) -> Option<CostLine> {
+    let t = &c.prices.data_transfer;
+    let writes = w.traffic.average_ops_per_sec as f64 * f64::from(100 - w.traffic.read_percent) / 100.0;
+    let replicas = f64::from(h.nodes.saturating_sub(1));
+    let gb = writes * w.data.item_kb * 1024.0 * active_seconds_per_month(w, c) * replicas / 1e9;
+    if gb == 0.0 {
+        return None;
+    }
+    let usd = round2(gb * 2.0 * t.cross_az_usd_per_gb_each_direction);
+    Some(CostLine {
+        item: format!(
+            "cross-AZ replication to {} replicas, {} GB a month (${}/GB each direction)",
+            plain(replicas),
+            plain(round2(gb)),
+            t.cross_az_usd_per_gb_each_direction
+        ),
+        on_demand_usd_per_month: usd,
+        reserved_1y_usd_per_month: Some(usd),
+    })
 }
 
 /// The data volumes' IOPS and throughput above the gp3 baseline (included in the storage price).

@@ -24,9 +24,11 @@ named_enum! {
         Q3Team = "q3-team",
         Q4Cost = "q4-cost",
         G5SelfHostJustified = "g5-self-host-justified",
+        G6SelfHostCheaper = "g6-self-host-cheaper",
         Engine = "engine",
         Eviction = "eviction",
         MultiAz = "multi-az",
+        Sizing = "sizing",
     }
 }
 
@@ -54,8 +56,12 @@ pub struct Facts {
     pub max_storage_gb: u64,
     /// Serverless monthly estimate, USD.
     pub serverless_usd_per_month: Option<f64>,
+    /// The serverless estimate's storage and ECPU parts, USD per month.
+    pub serverless_parts_usd_per_month: Option<(f64, f64)>,
     /// ElastiCache node-based on-demand monthly estimate, USD.
     pub elasticache_usd_per_month: Option<f64>,
+    /// Self-hosted infrastructure (instances, volumes, backups; not the team's time), USD per month.
+    pub self_hosted_infrastructure_usd_per_month: Option<f64>,
     /// The ElastiCache node sized for the data, and its vCPUs.
     pub elasticache_node: Option<(String, u32)>,
 }
@@ -106,10 +112,12 @@ pub const BURST_RATIO: f64 = 8.0;
 pub const INTERMITTENT_MAX_HOURS: u32 = 12;
 /// G4: serverless may cost up to this many times the ElastiCache on-demand estimate.
 pub const G4_MAX_COST_RATIO: f64 = 1.5;
+/// G6: when cost alone leads to self-hosting, its infrastructure may cost at most this share of
+/// ElastiCache node-based on-demand (SPEC §9, "guard G6").
+pub const G6_MAX_COST_RATIO: f64 = 0.9;
 /// G5: self-hosting pays off from this size (seed: 100+ GB).
 pub const G5_MIN_SIZE_GB: f64 = 100.0;
-/// Engine auto: Memcached needs at least this many vCPUs to win (seed: large multi-core nodes).
-pub const MEMCACHED_MIN_VCPU: u32 = 8;
+pub use crate::size::MEMCACHED_MIN_VCPU;
 
 fn step(rule: Rule, question: &str, answer: String, outcome: String) -> Step {
     Step {
@@ -151,7 +159,11 @@ pub fn resolve_pattern(w: &Workload) -> (Pattern, String) {
         ),
         Setting::Auto => (
             Pattern::Steady,
-            format!("steady: {ratio_text} (< {}x), active 24 h/day", plain(BURST_RATIO)),
+            format!(
+                "steady: {ratio_text} (< {}x), active {} h/day (> {INTERMITTENT_MAX_HOURS})",
+                plain(BURST_RATIO),
+                t.active_hours_per_day
+            ),
         ),
     }
 }
@@ -212,6 +224,12 @@ fn walk(w: &Workload, f: &Facts, trail: &mut Vec<Step>) -> PathId {
         "self-hosting is possible: continue to Q4".to_owned(),
     ));
 
+    cost_rules(w, f, trail)
+}
+
+/// Q4, G5 and G6: with SRE capacity, does cost send it to self-hosting?
+fn cost_rules(w: &Workload, f: &Facts, trail: &mut Vec<Step>) -> PathId {
+    let d = &w.data;
     if !w.team.cost_sensitive {
         trail.push(step(
             Rule::Q4Cost,
@@ -235,23 +253,84 @@ fn walk(w: &Workload, f: &Facts, trail: &mut Vec<Step>) -> PathId {
         if big { ">=" } else { "<" },
         plain(G5_MIN_SIZE_GB)
     );
-    if control || big {
-        trail.push(step(
-            Rule::G5SelfHostJustified,
-            "Is self-hosting justified: full control needed, or 100 GB and more?",
-            answer,
-            "does not fire: self-hosted".to_owned(),
-        ));
-        PathId::SelfHosted
-    } else {
+    if !(control || big) {
         trail.push(step(
             Rule::G5SelfHostJustified,
             "Is self-hosting justified: full control needed, or 100 GB and more?",
             answer,
             "fires: below 100 GB the savings do not pay for running it yourself: elasticache".to_owned(),
         ));
-        PathId::Elasticache
+        return PathId::Elasticache;
     }
+    trail.push(step(
+        Rule::G5SelfHostJustified,
+        "Is self-hosting justified: full control needed, or 100 GB and more?",
+        answer,
+        "does not fire".to_owned(),
+    ));
+    let question = "Does self-hosting cost at most 90% of ElastiCache on-demand (infrastructure alone)?";
+    if control {
+        trail.push(step(
+            Rule::G6SelfHostCheaper,
+            question,
+            "needs_full_control = true: the reason is control, not cost".to_owned(),
+            "does not apply: self-hosted".to_owned(),
+        ));
+        return PathId::SelfHosted;
+    }
+    g6(f, trail)
+}
+
+/// G6: self-hosting for cost alone must cost at most 90 % of ElastiCache on-demand.
+fn g6(f: &Facts, trail: &mut Vec<Step>) -> PathId {
+    let question = "Does self-hosting cost at most 90% of ElastiCache on-demand (infrastructure alone)?";
+    let (Some(own), Some(managed)) = (f.self_hosted_infrastructure_usd_per_month, f.elasticache_usd_per_month) else {
+        trail.push(step(
+            Rule::G6SelfHostCheaper,
+            question,
+            "no estimate to compare with".to_owned(),
+            "does not fire: self-hosted".to_owned(),
+        ));
+        return PathId::SelfHosted;
+    };
+    let limit = G6_MAX_COST_RATIO * managed;
+    let answer = format!(
+        "self-hosted infrastructure {} vs 90% of elasticache on-demand {} = {} per month",
+        usd(own),
+        usd(managed),
+        usd_exact(limit)
+    );
+    if own <= limit {
+        trail.push(step(
+            Rule::G6SelfHostCheaper,
+            question,
+            answer,
+            "does not fire: self-hosted".to_owned(),
+        ));
+        return PathId::SelfHosted;
+    }
+    trail.push(step(
+        Rule::G6SelfHostCheaper,
+        question,
+        answer,
+        "fires: running it yourself would not save enough on the infrastructure to pay for the risk: elasticache"
+            .to_owned(),
+    ));
+    PathId::Elasticache
+}
+
+/// A dollar figure with as many decimals as it has (up to 4): a threshold must not read as equal
+/// to the figure it is compared with ($575.535, not $575.54, against $575.54).
+fn usd_exact(x: f64) -> String {
+    if ((x * 100.0).round() - x * 100.0).abs() < 1e-6 {
+        return usd(x);
+    }
+    let fraction = format!("{:.4}", x.fract());
+    let digits = fraction
+        .trim_start_matches('0')
+        .trim_start_matches('.')
+        .trim_end_matches('0');
+    format!("{}.{digits}", usd(x.trunc()).trim_end_matches(".00"))
 }
 
 /// G1-G4; returns whether any fired. Every guard is evaluated and recorded.
@@ -320,17 +399,24 @@ fn guards(w: &Workload, f: &Facts, trail: &mut Vec<Step>) -> bool {
                 "serverless {} vs 1.5 x elasticache on-demand {} = {} per month",
                 usd(s),
                 usd(e),
-                usd(G4_MAX_COST_RATIO * e)
+                usd_exact(G4_MAX_COST_RATIO * e)
             ),
         ),
         _ => (false, "no ElastiCache estimate to compare with".to_owned()),
+    };
+    // Name the charge that makes serverless expensive: storage (GB-hours) or compute (ECPUs).
+    let why = match f.serverless_parts_usd_per_month {
+        Some((storage, ecpu)) if ecpu > storage => {
+            "the per-ECPU charge of a sustained request rate makes serverless the expensive choice"
+        }
+        _ => "the per-GB-hour storage charge makes serverless the expensive choice",
     };
     guard(
         Rule::G4ServerlessCost,
         "Would serverless cost more than 1.5 x ElastiCache on-demand?",
         hit,
         answer,
-        "the per-GB-hour storage charge makes serverless the expensive choice",
+        why,
     );
     fired
 }

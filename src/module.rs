@@ -112,6 +112,8 @@ pub struct ModuleSpec {
     pub cost_rows: Vec<CostRow>,
     /// README: the prices' region and date.
     pub prices_note: String,
+    /// What the estimates leave out.
+    pub estimate_note: &'static str,
     /// README: the Mermaid flowchart with the taken path highlighted.
     pub mermaid: String,
 }
@@ -483,10 +485,8 @@ pub fn spec(plan: &Plan, source_file: &str, as_module: bool) -> ModuleSpec {
         trail: plan.trail.clone(),
         topology_lines: report::topology_lines(plan),
         cost_rows: cost_rows(plan),
-        prices_note: format!(
-            "{} list prices as of {}, USD, 730 h/month",
-            plan.prices_region, plan.prices_as_of
-        ),
+        prices_note: plan.prices_basis.clone(),
+        estimate_note: report::ESTIMATE_NOTE,
         mermaid: mermaid(plan.path),
     };
     match &plan.topology {
@@ -679,6 +679,10 @@ mod tests {
             cluster_mode: shards > 1,
             multi_az: replicas > 0,
             needs_quota_increase: false,
+            binding: crate::size::Binding::Memory,
+            binding_detail: String::new(),
+            constraints: String::new(),
+            runner_up: None,
         }
     }
 

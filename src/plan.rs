@@ -4,46 +4,15 @@
 //! the chosen path against the catalog (engine versions, node types, overrides that mean nothing on
 //! that path). Output: a [`Plan`] or every diagnostic. Pure: no I/O.
 
-use serde::Serialize;
-
 use crate::catalog::Catalog;
 use crate::cost::{self, Costs, Engines};
 use crate::decide::{self, Decision, Eviction, Facts, Step};
 use crate::diag::Diagnostic;
 use crate::names::{Engine, Environment, PathId, Pattern};
-use crate::size::{self, Replicated, SelfHosted, ServerlessLimits, Sizes};
+use crate::size::{self, Sizes};
 use crate::workload::{Alarms, Backup, EngineVersion, Workload};
 
-/// The deployment the chosen path gets.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Topology {
-    /// ElastiCache replication group (Valkey/Redis OSS).
-    ReplicationGroup(Replicated),
-    /// ElastiCache Memcached cluster, nodes spread across AZs.
-    MemcachedCluster(MemcachedCluster),
-    /// ElastiCache Serverless.
-    Serverless(ServerlessLimits),
-    /// MemoryDB cluster.
-    MemorydbCluster(Replicated),
-    /// EC2 instances with Sentinel.
-    Ec2Sentinel(SelfHosted),
-}
-
-/// A Memcached cluster: no replicas, data spread over the nodes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MemcachedCluster {
-    /// `cache.r7g.2xlarge` …
-    pub node_type: String,
-    /// Memory of one node, GiB.
-    pub memory_gib: f64,
-    /// vCPUs of one node.
-    pub vcpu: u32,
-    /// Nodes.
-    pub nodes: u32,
-    /// `cross-az` when more than one node.
-    pub az_mode: &'static str,
-}
+pub use crate::size::{MemcachedNodes as MemcachedCluster, Topology};
 
 /// The self-hosted settings of the catalog the module prints (SPEC §5, issue #5).
 #[derive(Debug, Clone, PartialEq)]
@@ -109,6 +78,8 @@ pub struct Plan {
     pub prices_region: String,
     /// Date of the prices.
     pub prices_as_of: String,
+    /// What the estimates rest on, in words: "us-east-1 list prices as of 2026-11-23, USD, 730 h/month".
+    pub prices_basis: String,
 }
 
 /// Sizes, prices and decides; then checks the decision against the catalog.
@@ -119,7 +90,9 @@ pub fn build(w: &Workload, c: &Catalog) -> Result<Plan, Vec<Diagnostic>> {
         max_ecpu_per_second: c.sizing.serverless_max_ecpu_per_second,
         max_storage_gb: c.sizing.serverless_max_storage_gb,
         serverless_usd_per_month: None,
+        serverless_parts_usd_per_month: None,
         elasticache_usd_per_month: None,
+        self_hosted_infrastructure_usd_per_month: None,
         elasticache_node: sizes.elasticache.as_ref().ok().map(|r| (r.node_type.clone(), r.vcpu)),
     };
     let engines = Engines {
@@ -132,7 +105,17 @@ pub fn build(w: &Workload, c: &Catalog) -> Result<Plan, Vec<Diagnostic>> {
     };
     let costs = cost::cost(w, &sizes, engines, c);
     facts.serverless_usd_per_month = costs.serverless.on_demand_usd_per_month;
+    // cost.rs prices serverless as two lines: storage, then ECPUs.
+    facts.serverless_parts_usd_per_month = match costs.serverless.lines.as_slice() {
+        [storage, ecpu] => Some((storage.on_demand_usd_per_month, ecpu.on_demand_usd_per_month)),
+        _ => None,
+    };
     facts.elasticache_usd_per_month = costs.elasticache.on_demand_usd_per_month;
+    // G6 weighs the infrastructure alone: the team's time was accepted by answering Q4.
+    facts.self_hosted_infrastructure_usd_per_month = costs
+        .self_hosted
+        .on_demand_usd_per_month
+        .map(|total| crate::units::round2(total - w.team.ops_cost_usd_per_month));
     let decision = decide::decide(w, &facts);
 
     let mut problems = Vec::new();
@@ -153,6 +136,8 @@ pub fn build(w: &Workload, c: &Catalog) -> Result<Plan, Vec<Diagnostic>> {
         .unwrap_or_default()
         .to_owned();
     let engine_release = c.release_of(decision.path, decision.engine, version).map(str::to_owned);
+    let mut trail = decision.trail;
+    trail.extend(sizing_step(&topology));
     Ok(Plan {
         engine_release,
         name: w.name.to_string(),
@@ -179,10 +164,56 @@ pub fn build(w: &Workload, c: &Catalog) -> Result<Plan, Vec<Diagnostic>> {
             cert_renew_days: c.sizing.self_hosted_cert_renew_days,
             cert_alarm_days: c.sizing.self_hosted_cert_alarm_days,
         },
-        trail: decision.trail,
+        trail,
         catalog_as_of: c.as_of().to_owned(),
         prices_region: c.prices.meta.region.clone(),
         prices_as_of: c.prices.meta.as_of.clone(),
+        prices_basis: format!(
+            "{} list prices as of {}, {}, {} h/month",
+            c.prices.meta.region,
+            c.prices.meta.as_of,
+            c.prices.meta.currency,
+            crate::units::plain(c.prices.meta.hours_per_month)
+        ),
+    })
+}
+
+/// The trail's last entry for a path with a topology search (SPEC §9 "sizing"): the topology
+/// picked, the constraint that set its size, and the cheapest one on another node type.
+fn sizing_step(topology: &Topology) -> Option<Step> {
+    let (summary, binding, detail, constraints, runner_up) = match topology {
+        Topology::ReplicationGroup(r) | Topology::MemorydbCluster(r) => (
+            format!(
+                "{} shard(s) x (1 primary + {} replica(s)) of {}",
+                r.shards, r.replicas_per_shard, r.node_type
+            ),
+            r.binding,
+            &r.binding_detail,
+            &r.constraints,
+            &r.runner_up,
+        ),
+        Topology::MemcachedCluster(m) => (
+            format!("{} x {}", m.nodes, m.node_type),
+            m.binding,
+            &m.binding_detail,
+            &m.constraints,
+            &m.runner_up,
+        ),
+        Topology::Serverless(_) | Topology::Ec2Sentinel(_) => return None,
+    };
+    let binds = match binding {
+        size::Binding::Override => "set by [override]".to_owned(),
+        _ => format!("binding: {detail}"),
+    };
+    let runner = runner_up
+        .as_ref()
+        .map_or_else(String::new, |r| format!("; runner-up: {r}"));
+    Some(Step {
+        rule: decide::Rule::Sizing,
+        question: "Which topology is the cheapest that holds the data, the peak reads and writes and their network?"
+            .to_owned(),
+        answer: constraints.clone(),
+        outcome: format!("{summary}; {binds}{runner}"),
     })
 }
 
@@ -311,17 +342,11 @@ fn topology(w: &Workload, sizes: &Sizes, d: &Decision, problems: &mut Vec<Diagno
         None
     };
     match d.path {
+        PathId::Elasticache if d.engine == Engine::Memcached => match &sizes.memcached {
+            Ok(m) => Some(Topology::MemcachedCluster(m.clone())),
+            Err(why) => fail(problems, why, "choose a larger node type or more nodes"),
+        },
         PathId::Elasticache => match &sizes.elasticache {
-            Ok(r) if d.engine == Engine::Memcached => {
-                let nodes = cost::memcached_nodes(w, r);
-                Some(Topology::MemcachedCluster(MemcachedCluster {
-                    node_type: r.node_type.clone(),
-                    memory_gib: r.memory_gib,
-                    vcpu: r.vcpu,
-                    nodes,
-                    az_mode: if nodes > 1 { "cross-az" } else { "single-az" },
-                }))
-            }
             Ok(r) => Some(Topology::ReplicationGroup(r.clone())),
             Err(why) => fail(problems, why, "choose a larger node type or more shards"),
         },

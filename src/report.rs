@@ -39,8 +39,9 @@ struct PricesJson<'a> {
     note: &'static str,
 }
 
-const ESTIMATE_NOTE: &str =
-    "figures from list prices; taxes, data transfer, backups beyond the free allowance and support are not included";
+/// What the estimates leave out (text, JSON and the module README).
+pub const ESTIMATE_NOTE: &str =
+    "figures from list prices; taxes, data transfer to clients, serverless and MemoryDB snapshot storage, and support are not included";
 
 impl<'a> DecideJson<'a> {
     /// The JSON view of a plan.
@@ -181,11 +182,7 @@ pub fn topology_lines(plan: &Plan) -> Vec<String> {
 /// The monthly cost table for all four paths (text).
 pub fn cost_table(plan: &Plan) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Monthly cost estimate ({} list prices as of {}, USD, {} h/month)",
-        plan.prices_region, plan.prices_as_of, 730
-    );
+    let _ = writeln!(out, "Monthly cost estimate ({})", plan.prices_basis);
     let rows: Vec<(PathId, &PathCost)> = PathId::ALL.iter().map(|p| (*p, plan.costs.get(*p))).collect();
     let width = rows.iter().map(|(_, c)| c.summary.len()).max().unwrap_or(0).max(8);
     let _ = writeln!(

@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use crate::catalog::{Catalog, NodeSpec};
-use crate::names::Environment;
+use crate::names::{Engine, Environment};
 use crate::units::round2;
 use crate::workload::Workload;
 
@@ -34,6 +34,53 @@ pub struct Replicated {
     pub multi_az: bool,
     /// More nodes than the default per-cluster quota (an AWS quota increase is needed first).
     pub needs_quota_increase: bool,
+    /// The constraint that set the size.
+    pub binding: Binding,
+    /// Its figures, in words ("network: 5.90 Gbps at the peak, 0.75 Gbps per node").
+    pub binding_detail: String,
+    /// Every constraint's figures, in words.
+    pub constraints: String,
+    /// The cheapest topology on another node type, in words, when there is one.
+    pub runner_up: Option<String>,
+}
+
+/// The deployment a path gets: what sizing found, what cost prices, what the module builds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Topology {
+    /// ElastiCache replication group (Valkey/Redis OSS).
+    ReplicationGroup(Replicated),
+    /// ElastiCache Memcached cluster, nodes spread across AZs.
+    MemcachedCluster(MemcachedNodes),
+    /// ElastiCache Serverless.
+    Serverless(ServerlessLimits),
+    /// MemoryDB cluster.
+    MemorydbCluster(Replicated),
+    /// EC2 instances with Sentinel.
+    Ec2Sentinel(SelfHosted),
+}
+
+/// A Memcached cluster: nodes that share the data, no replicas.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MemcachedNodes {
+    /// `cache.r7g.2xlarge` …
+    pub node_type: String,
+    /// Memory of one node, GiB.
+    pub memory_gib: f64,
+    /// vCPUs of one node.
+    pub vcpu: u32,
+    /// Nodes.
+    pub nodes: u32,
+    /// `cross-az` when more than one node.
+    pub az_mode: &'static str,
+    /// The constraint that set the node count.
+    pub binding: Binding,
+    /// Its figures, in words.
+    pub binding_detail: String,
+    /// Every constraint's figures, in words.
+    pub constraints: String,
+    /// The cheapest cluster on another node type, in words.
+    pub runner_up: Option<String>,
 }
 
 /// ElastiCache Serverless usage limits.
@@ -131,8 +178,10 @@ impl std::fmt::Display for SizeError {
 /// Sizes of all four paths.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sizes {
-    /// ElastiCache node-based (Valkey/Redis sizing; Memcached uses the same node type).
+    /// ElastiCache node-based, Valkey or Redis OSS.
     pub elasticache: Result<Replicated, SizeError>,
+    /// ElastiCache node-based, Memcached.
+    pub memcached: Result<MemcachedNodes, SizeError>,
     /// ElastiCache Serverless.
     pub serverless: Result<ServerlessLimits, SizeError>,
     /// MemoryDB.
@@ -144,149 +193,609 @@ pub struct Sizes {
 /// Sizes every path. Overrides of node type, shards and replicas apply to the paths they fit:
 /// `cache.*` to ElastiCache, `db.*` to MemoryDB, anything else to self-hosted EC2.
 pub fn size(w: &Workload, c: &Catalog) -> Sizes {
+    // ElastiCache prices and speeds the engine the workload names (Valkey for `auto`; Memcached
+    // is sized on its own); MemoryDB runs Valkey 7.2 or Redis OSS (aws-facts §7.2).
+    let elasticache_engine = match w.named_engine() {
+        Some(Engine::Redis) => Engine::Redis,
+        _ => Engine::Valkey,
+    };
+    let memorydb_engine = elasticache_engine;
     Sizes {
-        elasticache: replicated(w, c, "cache.", 0),
+        elasticache: replicated(
+            w,
+            c,
+            ReplicaPath {
+                prefix: "cache.",
+                min_replicas: 0,
+                engine: elasticache_engine,
+                model: EngineModel::of(elasticache_engine, w.engine_version),
+                write_mb_per_primary: None,
+            },
+        ),
+        memcached: memcached(w, c),
         serverless: serverless(w, c),
-        memorydb: replicated(w, c, "db.", 1),
+        memorydb: replicated(
+            w,
+            c,
+            ReplicaPath {
+                prefix: "db.",
+                min_replicas: 1,
+                engine: memorydb_engine,
+                // MemoryDB offers Valkey 7.2 and Redis OSS 7 (aws-facts §7.2): no I/O threads.
+                model: EngineModel::EnhancedIo,
+                write_mb_per_primary: Some(c.capacity.memorydb_write_mb_per_sec_per_primary),
+            },
+        ),
         self_hosted: self_hosted(w, c),
     }
 }
 
-/// Data a node holds under the memory rule: memory x (1 - reserved) x fill.
+/// Engine auto: Memcached needs at least this many vCPUs to win (SPEC §4; seed: large multi-core
+/// nodes).
+pub const MEMCACHED_MIN_VCPU: u32 = 8;
+
+/// GiB in a GB: `size_gb` is GB (10^9 bytes) and node memory GiB (SPEC §9, "units").
+pub const GIB_PER_GB: f64 = 1e9 / (1u64 << 30) as f64;
+
+/// Data a node holds under the memory rule: memory x (1 - reserved) x fill, GiB.
 pub fn data_gib_per_node(c: &Catalog, spec: &NodeSpec) -> f64 {
     let s = &c.sizing;
     spec.memory_gib * (1.0 - f64::from(s.reserved_memory_percent) / 100.0) * f64::from(s.max_fill_percent) / 100.0
 }
 
-/// Shards the write rate needs (SPEC §5: writes per shard assumption).
-pub fn write_shards(w: &Workload, c: &Catalog) -> u32 {
-    let writes = w.traffic.peak_ops_per_sec as f64 * f64::from(100 - w.traffic.read_percent) / 100.0;
-    ((writes / c.sizing.writes_per_shard_ops as f64).ceil() as u32).max(1)
+/// What the workload asks of a topology at its peak (SPEC §9, "sizing").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Demand {
+    /// Data held, GiB.
+    pub data_gib: f64,
+    /// Peak writes, ops/s.
+    pub writes: f64,
+    /// Peak reads, ops/s.
+    pub reads: f64,
+    /// Bytes one operation moves (the value: `item_kb`).
+    pub bytes_per_op: f64,
+    /// Reads are spread over the replicas too (`traffic.reads_from_replicas`).
+    pub reads_from_replicas: bool,
 }
 
-fn replicated(w: &Workload, c: &Catalog, prefix: &str, min_replicas: u32) -> Result<Replicated, SizeError> {
+impl Demand {
+    /// The demand of a workload.
+    pub fn of(w: &Workload) -> Demand {
+        let peak = w.traffic.peak_ops_per_sec as f64;
+        let reads = peak * f64::from(w.traffic.read_percent) / 100.0;
+        Demand {
+            data_gib: w.data.size_gb * GIB_PER_GB,
+            writes: peak - reads,
+            reads,
+            bytes_per_op: w.data.item_kb * 1024.0,
+            reads_from_replicas: w.traffic.reads_from_replicas,
+        }
+    }
+}
+
+/// The constraint that set a topology's size: the one that needs the most shards (or nodes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Binding {
+    /// The data, under the memory rule.
+    Memory,
+    /// Operations on the primaries (writes, and reads unless replicas serve them).
+    Primaries,
+    /// Reads on the nodes that serve them.
+    Reads,
+    /// Network bandwidth per node.
+    Network,
+    /// MemoryDB's write throughput per primary.
+    WriteThroughput,
+    /// The workload file fixes it (`[override]`).
+    Override,
+}
+
+/// How fast the engine on a node of `vcpu` vCPUs serves operations, ops/s: the catalog's
+/// per-thread figure times the engine's speed-up on that node (catalog.toml `[capacity]`).
+pub fn node_ops(c: &Catalog, model: EngineModel, vcpu: u32) -> f64 {
+    let k = &c.capacity;
+    let speedup = match model {
+        EngineModel::ValkeyIoThreads => (f64::from(io_threads(vcpu))).min(k.valkey_io_threads_max_speedup),
+        EngineModel::EnhancedIo if vcpu >= k.enhanced_io_min_vcpu => k.enhanced_io_speedup,
+        EngineModel::EnhancedIo => 1.0,
+        EngineModel::Multithreaded => (f64::from(vcpu) * k.memcached_threads_per_vcpu).max(1.0),
+    };
+    k.engine_thread_ops_per_sec * speedup
+}
+
+/// How an engine uses a node's cores (catalog.toml `[capacity]`, with sources).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineModel {
+    /// Valkey 8 and later: I/O threads beside the command thread.
+    ValkeyIoThreads,
+    /// Redis OSS and Valkey 7.2 on ElastiCache and MemoryDB: one command thread, with AWS's
+    /// Enhanced I/O on nodes of 4 vCPUs or more.
+    EnhancedIo,
+    /// Memcached: every thread serves commands.
+    Multithreaded,
+}
+
+impl EngineModel {
+    /// The model of the engine a path runs for this workload.
+    pub fn of(engine: Engine, version: Option<crate::workload::EngineVersion>) -> EngineModel {
+        match engine {
+            Engine::Memcached => EngineModel::Multithreaded,
+            Engine::Valkey if version.is_none_or(|v| v.major >= 8) => EngineModel::ValkeyIoThreads,
+            Engine::Valkey | Engine::Redis => EngineModel::EnhancedIo,
+        }
+    }
+}
+
+/// Network a node can carry, bytes/s: its baseline bandwidth (burst is for seconds; aws-facts §2)
+/// times the share the catalog allows. Unknown: no limit is applied.
+fn node_bytes_per_sec(c: &Catalog, spec: &NodeSpec) -> Option<f64> {
+    spec.baseline_gbps
+        .map(|g| g * 1e9 / 8.0 * f64::from(c.capacity.network_use_percent) / 100.0)
+}
+
+/// One topology the search looked at.
+#[derive(Debug, Clone)]
+struct Candidate<'a> {
+    node: &'a str,
+    spec: &'a NodeSpec,
+    shards: u32,
+    replicas: u32,
+    usd_per_month: f64,
+    binding: Binding,
+    /// The figures of the binding constraint, in words.
+    why: String,
+    /// Every constraint's figures.
+    all: String,
+}
+
+impl Candidate<'_> {
+    fn nodes(&self) -> u32 {
+        self.shards * (1 + self.replicas)
+    }
+
+    fn summary(&self) -> String {
+        let replicas = if self.replicas == 1 {
+            "1 replica".to_owned()
+        } else {
+            format!("{} replicas", self.replicas)
+        };
+        let nodes = match self.nodes() {
+            1 => "1 node".to_owned(),
+            n => format!("{n} nodes"),
+        };
+        format!(
+            "{} shard(s) of {} with {replicas} ({nodes}, {}/month)",
+            self.shards,
+            self.node,
+            crate::units::usd(self.usd_per_month)
+        )
+    }
+}
+
+/// One constraint a topology must clear: the shards (or nodes) it takes, fractional (`0.6`: one
+/// shard, 60 % used), and its figures in words.
+#[derive(Debug, Clone)]
+struct Need {
+    units: f64,
+    binding: Binding,
+    detail: String,
+}
+
+/// What a node type needs for a demand: the count, the tightest constraint and every figure.
+#[derive(Debug, Clone)]
+struct Fit {
+    /// Shards (or nodes): the largest need rounded up, at least 1.
+    count: u32,
+    /// The tightest constraint: the one with the largest need.
+    binding: Binding,
+    /// Its figures.
+    why: String,
+    /// Every constraint's figures, `; `-separated.
+    all: String,
+}
+
+impl Fit {
+    fn of(needs: Vec<Need>) -> Fit {
+        let all = needs.iter().map(|n| n.detail.as_str()).collect::<Vec<_>>().join("; ");
+        let tightest = needs
+            .into_iter()
+            .max_by(|a, b| a.units.total_cmp(&b.units))
+            .expect("the memory rule is always there");
+        Fit {
+            count: (tightest.units.ceil().min(f64::from(u32::MAX)) as u32).max(1),
+            binding: tightest.binding,
+            why: tightest.detail,
+            all,
+        }
+    }
+}
+
+/// Shards `spec` needs for `demand` with `replicas` replicas per shard, and what binds.
+fn shards_needed(
+    c: &Catalog,
+    d: &Demand,
+    spec: &NodeSpec,
+    replicas: u32,
+    model: EngineModel,
+    write_mb_per_primary: Option<f64>,
+) -> Fit {
+    let ops = node_ops(c, model, spec.vcpu);
+    let serving = if d.reads_from_replicas {
+        f64::from(1 + replicas)
+    } else {
+        1.0
+    };
+    let primary_ops = d.writes + d.reads / serving;
+    let replica_ops = if d.reads_from_replicas { d.reads / serving } else { 0.0 };
+    let per_node = data_gib_per_node(c, spec);
+    let mut needs = vec![
+        Need {
+            units: d.data_gib / per_node,
+            binding: Binding::Memory,
+            detail: format!("memory: {:.2} GiB of data, {per_node:.2} GiB per shard", d.data_gib),
+        },
+        Need {
+            units: primary_ops / ops,
+            binding: Binding::Primaries,
+            detail: format!(
+                "operations on the primaries: {} ops/s at the peak, {} per node",
+                crate::units::thousands(primary_ops.ceil() as u64),
+                crate::units::thousands(ops as u64)
+            ),
+        },
+    ];
+    if replica_ops > 0.0 {
+        needs.push(Need {
+            units: replica_ops / ops,
+            binding: Binding::Reads,
+            detail: format!(
+                "reads on each replica: {} ops/s at the peak, {} per node",
+                crate::units::thousands(replica_ops.ceil() as u64),
+                crate::units::thousands(ops as u64)
+            ),
+        });
+    }
+    if let Some(bandwidth) = node_bytes_per_sec(c, spec) {
+        // Bandwidth holds in each direction (catalog.toml `network_use_percent`). A primary
+        // sends its reads and every write to each replica, and receives the writes; a replica
+        // receives every write and sends its reads.
+        let primary_out = (primary_ops - d.writes + d.writes * f64::from(replicas)) * d.bytes_per_op;
+        let primary_in = d.writes * d.bytes_per_op;
+        let replica_out = replica_ops * d.bytes_per_op;
+        let busiest = primary_out.max(primary_in).max(replica_out);
+        needs.push(Need {
+            units: busiest / bandwidth,
+            binding: Binding::Network,
+            detail: format!(
+                "network: {:.2} Gbps at the peak, {:.2} Gbps per node",
+                busiest * 8.0 / 1e9,
+                bandwidth * 8.0 / 1e9
+            ),
+        });
+    }
+    if let Some(limit) = write_mb_per_primary {
+        let written = d.writes * d.bytes_per_op / 1e6;
+        needs.push(Need {
+            units: written / limit,
+            binding: Binding::WriteThroughput,
+            detail: format!("write throughput: {written:.1} MB/s at the peak, {limit} MB/s per primary"),
+        });
+    }
+    Fit::of(needs)
+}
+
+/// The paths with replication and their rules.
+#[derive(Debug, Clone, Copy)]
+struct ReplicaPath<'a> {
+    /// `cache.` or `db.`.
+    prefix: &'a str,
+    /// Replicas per shard at least (MemoryDB: 1, for Multi-AZ; ElastiCache outside prod: 0).
+    min_replicas: u32,
+    /// The engine whose prices and speed count.
+    engine: Engine,
+    model: EngineModel,
+    /// MemoryDB's write throughput per primary, MB/s.
+    write_mb_per_primary: Option<f64>,
+}
+
+/// Every topology of the search space that satisfies every constraint, cheapest first (ties:
+/// fewer nodes). The search space: node types of the families the environment allows (prod: r7g,
+/// m7g; staging and dev also t4g), one shard (cluster mode disabled) on nodes up to the largest
+/// single-shard node, or 2-500 shards (cluster mode) on nodes from the smallest cluster node up;
+/// 0-5 replicas, at least the path's and the environment's minimum; at most 500 nodes. The
+/// overrides fix their dimension.
+fn candidates<'a>(w: &Workload, c: &'a Catalog, path: ReplicaPath<'_>) -> Vec<Candidate<'a>> {
     let s = &c.sizing;
     let o = &w.overrides;
-    let node_override = o.node_type.as_deref().filter(|n| n.starts_with(prefix));
+    let d = Demand::of(w);
     let prod = w.environment == Environment::Prod;
-    let replicas = o
-        .replicas_per_shard
-        .unwrap_or(if prod { 1 } else { min_replicas })
-        .max(min_replicas);
-    let data = w.data.size_gb;
-    let writes = write_shards(w, c);
-    let shards_for = |spec: &NodeSpec| ((data / data_gib_per_node(c, spec)).ceil() as u32).max(writes).max(1);
-    let build = |name: &str, spec: &NodeSpec, shards: u32| Replicated {
-        node_type: name.to_owned(),
-        memory_gib: spec.memory_gib,
-        vcpu: spec.vcpu,
-        shards,
-        replicas_per_shard: replicas,
-        data_gib_per_shard: round2(data_gib_per_node(c, spec)),
-        nodes: shards * (1 + replicas),
-        cluster_mode: shards > 1,
-        multi_az: replicas > 0,
-        needs_quota_increase: shards * (1 + replicas) > s.default_node_quota,
+    let min_replicas = u32::from(prod).max(path.min_replicas);
+    let replica_range: Vec<u32> = match o.replicas_per_shard {
+        Some(r) => vec![r.max(path.min_replicas)],
+        None => (min_replicas..=s.max_replicas_per_shard).collect(),
     };
-
-    if let Some(name) = node_override {
-        let spec = c.node(name).ok_or_else(|| {
-            SizeError::new(
-                "override.node_type",
-                format!("override.node_type `{name}` is not in the catalog"),
-            )
-        })?;
-        let shards = o.shards.unwrap_or_else(|| shards_for(spec));
-        let holds = data_gib_per_node(c, spec) * f64::from(shards);
-        if data > holds {
-            return Err(SizeError::new(
-                "override.node_type",
-                format!(
-                    "override.node_type `{name}` holds {:.2} GiB of data per shard, so {shards} shard(s) hold {holds:.2} GiB, less than size_gb = {data}",
-                    data_gib_per_node(c, spec)
-                ),
-            ));
-        }
-        return Ok(build(name, spec, shards));
-    }
-
-    let small = c.family(&format!("{prefix}t4g."));
-    let large = c.family(&format!("{prefix}r7g."));
-    if let Some(shards) = o.shards {
-        let family = if prod { &large } else { &small };
-        let pick = family
-            .iter()
-            .chain(large.iter())
-            .find(|(_, spec)| data <= data_gib_per_node(c, spec) * f64::from(shards));
-        return match pick {
-            Some((name, spec)) => Ok(build(name, spec, shards)),
-            None => Err(SizeError::new(
-                "override.shards",
-                format!("size_gb = {data} does not fit {shards} shard(s) of the largest {prefix}r7g node"),
-            )),
+    let families: &[&str] = if prod {
+        &["r7g.", "m7g."]
+    } else {
+        &["t4g.", "r7g.", "m7g."]
+    };
+    let size_rank = |name: &str| c.node(name).map_or(0.0, |n| n.memory_gib);
+    let largest_single = size_rank(&format!("{}{}", path.prefix, s.largest_single_shard_node));
+    let smallest_cluster = size_rank(&format!("{}{}", path.prefix, s.smallest_cluster_node));
+    let price = |node: &str| -> Option<f64> {
+        let table = if path.prefix == "db." {
+            &c.prices.memorydb_nodes
+        } else {
+            &c.prices.elasticache_nodes
         };
-    }
-
-    if writes == 1 {
-        let single = |(_, spec): &&(&str, &NodeSpec)| data <= data_gib_per_node(c, spec);
-        if !prod {
-            if let Some((name, spec)) = small.iter().find(single) {
-                return Ok(build(name, spec, 1));
+        table.get(node)?.on_demand(path.engine)
+    };
+    // A node type override applies to the path whose node types it names.
+    let forced = o.node_type.as_deref().filter(|n| n.starts_with(path.prefix));
+    let mut out = Vec::new();
+    for family in families {
+        for (node, spec) in c.family(&format!("{}{family}", path.prefix)) {
+            if forced.is_some_and(|n| n != node) {
+                continue;
+            }
+            let Some(hourly) = price(node) else { continue };
+            let is_t4g = *family == "t4g.";
+            for &replicas in &replica_range {
+                let fit = shards_needed(c, &d, spec, replicas, path.model, path.write_mb_per_primary);
+                let (shards, binding) = match o.shards {
+                    Some(fixed) if fixed >= fit.count => (fixed, Binding::Override),
+                    Some(_) => continue,
+                    None => (fit.count, fit.binding),
+                };
+                // One shard runs with cluster mode disabled, on nodes up to the largest single-shard
+                // node; cluster mode runs on the smallest cluster node or larger, never on t4g.
+                let allowed = if shards == 1 {
+                    spec.memory_gib <= largest_single || forced.is_some()
+                } else {
+                    (spec.memory_gib >= smallest_cluster && !is_t4g) || forced.is_some()
+                };
+                let nodes = shards.saturating_mul(1 + replicas);
+                if !allowed || shards > s.max_shards || nodes > s.max_nodes_per_cluster {
+                    continue;
+                }
+                out.push(Candidate {
+                    node,
+                    spec,
+                    shards,
+                    replicas,
+                    usd_per_month: hourly * c.prices.meta.hours_per_month * f64::from(nodes),
+                    binding,
+                    why: fit.why,
+                    all: fit.all,
+                });
             }
         }
-        let largest_single = format!("{prefix}{}", s.largest_single_shard_node);
-        let limit = c.node(&largest_single).map_or(0.0, |n| n.memory_gib);
-        if let Some((name, spec)) = large.iter().filter(|(_, spec)| spec.memory_gib <= limit).find(single) {
-            return Ok(build(name, spec, 1));
-        }
     }
-
-    let smallest_cluster = c
-        .node(&format!("{prefix}{}", s.smallest_cluster_node))
-        .map_or(0.0, |n| n.memory_gib);
-    let cluster_nodes: Vec<&(&str, &NodeSpec)> = large
-        .iter()
-        .filter(|(_, spec)| spec.memory_gib >= smallest_cluster)
-        .collect();
-    let within_quota = cluster_nodes
-        .iter()
-        .find(|(_, spec)| shards_for(spec) * (1 + replicas) <= s.default_node_quota);
-    let (name, spec) = match within_quota.or(cluster_nodes.last()) {
-        Some(pick) => **pick,
-        None => {
-            return Err(SizeError::new(
-                "data.size_gb",
-                format!("the catalog has no {prefix}r7g node types"),
-            ))
-        }
-    };
-    let shards = shards_for(spec);
-    if shards > s.max_shards {
-        return Err(too_many_shards(c, data, writes, shards, name));
-    }
-    Ok(build(name, spec, shards))
+    out.sort_by(|a, b| {
+        a.usd_per_month
+            .total_cmp(&b.usd_per_month)
+            .then(a.nodes().cmp(&b.nodes()))
+            .then(a.node.cmp(b.node))
+    });
+    out
 }
 
-/// More shards than AWS allows: what binds, the data or the writes (SPEC §5: writes per shard).
-fn too_many_shards(c: &Catalog, data: f64, writes: u32, shards: u32, node: &str) -> SizeError {
+/// The cheapest topology of a replicated path (within the default node quota when one is), and
+/// the runner-up, or why none holds the workload.
+fn replicated(w: &Workload, c: &Catalog, path: ReplicaPath<'_>) -> Result<Replicated, SizeError> {
     let s = &c.sizing;
-    if writes >= shards {
-        SizeError::new(
-            "traffic.peak_ops_per_sec",
-            format!(
-                "the peak writes need {shards} shards ({} writes/s per shard), more than the {} AWS allows",
-                s.writes_per_shard_ops, s.max_shards
-            ),
-        )
+    let all = candidates(w, c, path);
+    let within: Vec<&Candidate> = all.iter().filter(|k| k.nodes() <= s.default_node_quota).collect();
+    let pool: Vec<&Candidate> = if within.is_empty() {
+        all.iter().collect()
     } else {
-        SizeError::new(
-            "data.size_gb",
-            format!(
-                "size_gb = {data} needs {shards} shards of {node}, more than the {} AWS allows",
-                s.max_shards
-            ),
-        )
+        within
+    };
+    let Some(best) = pool.first() else {
+        return Err(no_topology(w, c, path));
+    };
+    let runner_up = pool.iter().find(|k| k.node != best.node).map(|k| k.summary());
+    Ok(Replicated {
+        node_type: best.node.to_owned(),
+        memory_gib: best.spec.memory_gib,
+        vcpu: best.spec.vcpu,
+        shards: best.shards,
+        replicas_per_shard: best.replicas,
+        data_gib_per_shard: round2(data_gib_per_node(c, best.spec)),
+        nodes: best.nodes(),
+        cluster_mode: best.shards > 1,
+        multi_az: best.replicas > 0,
+        needs_quota_increase: best.nodes() > s.default_node_quota,
+        binding: best.binding,
+        binding_detail: best.why.clone(),
+        constraints: best.all.clone(),
+        runner_up,
+    })
+}
+
+/// Why no topology of the search space holds the workload: the constraint that needs the most
+/// shards on the largest node, as the key the user would change.
+fn no_topology(w: &Workload, c: &Catalog, path: ReplicaPath<'_>) -> SizeError {
+    let s = &c.sizing;
+    let forced = w.overrides.node_type.as_deref().filter(|n| n.starts_with(path.prefix));
+    if let Some(node) = forced {
+        if c.node(node).is_none() {
+            return SizeError::new(
+                "override.node_type",
+                format!("override.node_type `{node}` is not in the catalog"),
+            );
+        }
     }
+    let largest = c
+        .family(&format!("{}r7g.", path.prefix))
+        .last()
+        .map(|(n, spec)| ((*n).to_owned(), (*spec).clone()));
+    let Some((name, spec)) = largest else {
+        return SizeError::new(
+            "data.size_gb",
+            format!("the catalog has no {}r7g node types", path.prefix),
+        );
+    };
+    let d = Demand::of(w);
+    let replicas = w.overrides.replicas_per_shard.unwrap_or(1).max(path.min_replicas);
+    let Fit {
+        count: shards,
+        binding,
+        why,
+        ..
+    } = shards_needed(c, &d, &spec, replicas, path.model, path.write_mb_per_primary);
+    if let Some(fixed) = w.overrides.shards {
+        if fixed < shards {
+            return SizeError::new(
+                "override.shards",
+                format!("{fixed} shard(s) cannot hold the workload ({why}; {shards} shards of {name} needed)"),
+            );
+        }
+    }
+    let key = match binding {
+        Binding::Memory | Binding::Override => "data.size_gb",
+        Binding::Primaries | Binding::Reads | Binding::Network | Binding::WriteThroughput => "traffic.peak_ops_per_sec",
+    };
+    let key = if forced.is_some() { "override.node_type" } else { key };
+    SizeError::new(
+        key,
+        format!(
+            "no topology holds it: {why}, so {shards} shards of {name}, more than the {} shards and {} nodes AWS allows",
+            s.max_shards, s.max_nodes_per_cluster
+        ),
+    )
+}
+
+/// The cheapest Memcached cluster: nodes of one type that hold the data (the memory rule), serve
+/// the peak (every thread serves commands) and carry its network; at least 2 nodes in prod (one
+/// per AZ, `cross-az`), at most the catalog's `memcached_max_nodes` (`aws_rules.toml`
+/// `memcached-nodes`). With `engine.name = "auto"` only nodes of `MEMCACHED_MIN_VCPU` vCPUs or
+/// more: the reason auto picks Memcached is its threads on large nodes (SPEC §4).
+fn memcached(w: &Workload, c: &Catalog) -> Result<MemcachedNodes, SizeError> {
+    let max_nodes = c.sizing.memcached_max_nodes;
+    let d = Demand::of(w);
+    let prod = w.environment == Environment::Prod;
+    let floor = if prod { 2 } else { 1 };
+    let min_vcpu = if w.engine == crate::names::Setting::Auto {
+        MEMCACHED_MIN_VCPU
+    } else {
+        0
+    };
+    let families: &[&str] = if prod {
+        &["r7g.", "m7g."]
+    } else {
+        &["t4g.", "r7g.", "m7g."]
+    };
+    let mut found: Vec<(f64, u32, &str, &NodeSpec, Binding, Fit)> = Vec::new();
+    for family in families {
+        for (node, spec) in c.family(&format!("cache.{family}")) {
+            if w.overrides
+                .node_type
+                .as_deref()
+                .is_some_and(|n| n.starts_with("cache.") && n != node)
+            {
+                continue;
+            }
+            if spec.vcpu < min_vcpu {
+                continue;
+            }
+            let Some(hourly) = c
+                .prices
+                .elasticache_nodes
+                .get(node)
+                .and_then(|p| p.on_demand(Engine::Memcached))
+            else {
+                continue;
+            };
+            let fit = memcached_fit(c, &d, spec);
+            let needed = fit.count.max(floor);
+            let (nodes, binding) = match w.overrides.shards {
+                Some(fixed) if fixed >= needed => (fixed, Binding::Override),
+                Some(_) => continue,
+                None => (needed, fit.binding),
+            };
+            if nodes > max_nodes {
+                continue;
+            }
+            found.push((
+                hourly * c.prices.meta.hours_per_month * f64::from(nodes),
+                nodes,
+                node,
+                spec,
+                binding,
+                fit,
+            ));
+        }
+    }
+    found.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(b.2)));
+    let Some((_, nodes, node, spec, binding, fit)) = found.first().cloned() else {
+        let bigger = if min_vcpu > 0 {
+            format!(" of {min_vcpu}+ vCPUs")
+        } else {
+            String::new()
+        };
+        return Err(SizeError::new(
+            if w.overrides.node_type.is_some() {
+                "override.node_type"
+            } else {
+                "data.size_gb"
+            },
+            format!("no Memcached cluster of at most {max_nodes} nodes{bigger} holds it"),
+        ));
+    };
+    let runner_up = found
+        .iter()
+        .find(|k| k.2 != node)
+        .map(|k| format!("{} x {} ({}/month)", k.1, k.2, crate::units::usd(k.0)));
+    Ok(MemcachedNodes {
+        node_type: node.to_owned(),
+        memory_gib: spec.memory_gib,
+        vcpu: spec.vcpu,
+        nodes,
+        az_mode: if nodes > 1 { "cross-az" } else { "single-az" },
+        binding,
+        binding_detail: fit.why,
+        constraints: fit.all,
+        runner_up,
+    })
+}
+
+/// What a Memcached node type needs for a demand: every node serves reads and writes alike.
+fn memcached_fit(c: &Catalog, d: &Demand, spec: &NodeSpec) -> Fit {
+    let ops = node_ops(c, EngineModel::Multithreaded, spec.vcpu);
+    let peak = d.writes + d.reads;
+    let per_node = data_gib_per_node(c, spec);
+    let mut needs = vec![
+        Need {
+            units: d.data_gib / per_node,
+            binding: Binding::Memory,
+            detail: format!("memory: {:.2} GiB of data, {per_node:.2} GiB per node", d.data_gib),
+        },
+        Need {
+            units: peak / ops,
+            binding: Binding::Primaries,
+            detail: format!(
+                "operations: {} ops/s at the peak, {} per node",
+                crate::units::thousands(peak.ceil() as u64),
+                crate::units::thousands(ops as u64)
+            ),
+        },
+    ];
+    if let Some(bandwidth) = node_bytes_per_sec(c, spec) {
+        // Reads go out, writes come in: the busier direction binds.
+        let busiest = d.reads.max(d.writes) * d.bytes_per_op;
+        needs.push(Need {
+            units: busiest / bandwidth,
+            binding: Binding::Network,
+            detail: format!(
+                "network: {:.2} Gbps at the peak, {:.2} Gbps per node",
+                busiest * 8.0 / 1e9,
+                bandwidth * 8.0 / 1e9
+            ),
+        });
+    }
+    Fit::of(needs)
 }
 
 fn serverless(w: &Workload, c: &Catalog) -> Result<ServerlessLimits, SizeError> {
@@ -321,17 +830,25 @@ fn serverless(w: &Workload, c: &Catalog) -> Result<ServerlessLimits, SizeError> 
     })
 }
 
-/// ECPUs one request consumes: 1 ECPU per KB transferred (aws-facts §5, AWS-PRICE-EC).
+/// ECPUs one request consumes: 1 ECPU per KB transferred, and at least 1 (aws-facts §5,
+/// AWS-PRICE-EC; SPEC §9 "Serverless": `max(1, item_kb)`).
 pub fn ecpu_per_request(w: &Workload) -> f64 {
-    w.data.item_kb
+    w.data.item_kb.max(1.0)
 }
 
 fn self_hosted(w: &Workload, c: &Catalog) -> Result<SelfHosted, SizeError> {
     let s = &c.sizing;
     let maxmemory_share = f64::from(s.self_hosted_maxmemory_percent) / 100.0;
     let fill = f64::from(s.max_fill_percent) / 100.0;
-    let data = w.data.size_gb;
+    let d = Demand::of(w);
+    let data = d.data_gib;
     let family = c.family("r7g.");
+    let replicas = s.self_hosted_nodes.saturating_sub(1);
+    let model = EngineModel::of(Engine::Valkey, None);
+    // The traffic a node must carry: every node of the single shard, the data aside.
+    let traffic = Demand { data_gib: 0.0, ..d };
+    let carries = |spec: &NodeSpec| shards_needed(c, &traffic, spec, replicas, model, None);
+    let holds = |spec: &NodeSpec| spec.memory_gib * maxmemory_share * fill;
     let forced = w
         .overrides
         .node_type
@@ -344,33 +861,51 @@ fn self_hosted(w: &Workload, c: &Catalog) -> Result<SelfHosted, SizeError> {
                 format!("override.node_type `{name}` is not in the catalog"),
             )
         })?;
-        if data > spec.memory_gib * maxmemory_share * fill {
+        if data > holds(spec) {
             return Err(SizeError::new(
                 "override.node_type",
                 format!(
-                    "override.node_type `{name}` has {} GiB of RAM: maxmemory {:.1} GiB holds {:.1} GiB of data, less than size_gb = {data}",
+                    "override.node_type `{name}` has {} GiB of RAM: maxmemory {:.1} GiB holds {:.1} GiB of data, less than size_gb = {} ({data:.2} GiB)",
                     spec.memory_gib,
                     spec.memory_gib * maxmemory_share,
-                    spec.memory_gib * maxmemory_share * fill
+                    holds(spec),
+                    w.data.size_gb
                 ),
+            ));
+        }
+        let Fit { count: shards, why, .. } = carries(spec);
+        if shards > 1 {
+            return Err(SizeError::new(
+                "override.node_type",
+                format!("override.node_type `{name}` cannot carry the peak on one primary ({why}); self-hosting runs a single shard"),
             ));
         }
         (name, spec)
     } else {
         let fits = family
             .iter()
-            .find(|(_, spec)| data <= spec.memory_gib * maxmemory_share * fill);
+            .find(|(_, spec)| data <= holds(spec) && carries(spec).count == 1);
         let Some(pick) = fits else {
             let (name, spec) = family.last().ok_or_else(|| {
                 SizeError::new("data.size_gb", "the catalog has no EC2 r7g instance types".to_owned())
             })?;
+            if data > holds(spec) {
+                return Err(SizeError::new(
+                    "data.size_gb",
+                    format!(
+                        "size_gb = {} ({data:.2} GiB) does not fit the largest EC2 instance {name} ({} GiB RAM, maxmemory {:.0} GiB, {:.0} GiB for data); self-hosting runs a single shard",
+                        w.data.size_gb,
+                        spec.memory_gib,
+                        spec.memory_gib * maxmemory_share,
+                        holds(spec)
+                    ),
+                ));
+            }
+            let why = carries(spec).why;
             return Err(SizeError::new(
-                "data.size_gb",
+                "traffic.peak_ops_per_sec",
                 format!(
-                    "size_gb = {data} does not fit the largest EC2 instance {name} ({} GiB RAM, maxmemory {:.0} GiB, {:.0} GiB for data); self-hosting runs a single shard",
-                    spec.memory_gib,
-                    spec.memory_gib * maxmemory_share,
-                    spec.memory_gib * maxmemory_share * fill
+                    "the peak does not fit the largest EC2 instance {name} ({why}); self-hosting runs a single shard"
                 ),
             ));
         };
@@ -379,7 +914,7 @@ fn self_hosted(w: &Workload, c: &Catalog) -> Result<SelfHosted, SizeError> {
     let (name, spec) = pick;
     let maxmemory_gib = spec.memory_gib * maxmemory_share;
     let data_volume_gb = ((maxmemory_gib * s.self_hosted_data_volume_factor).ceil() as u32).max(1);
-    let (data_volume_iops, data_volume_mibps) = data_volume_performance(data, data_volume_gb, c);
+    let (data_volume_iops, data_volume_mibps) = data_volume_performance(w.data.size_gb, data_volume_gb, c);
     Ok(SelfHosted {
         instance_type: name.to_owned(),
         memory_gib: spec.memory_gib,

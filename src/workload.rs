@@ -83,6 +83,9 @@ struct RawTraffic {
     active_hours_per_day: Option<u32>,
     /// Default 80; 0..100.
     read_percent: Option<u32>,
+    /// Default false: clients read from replicas too (READONLY / a reader endpoint), so the
+    /// sizing spreads reads over every node of a shard instead of the primary alone.
+    reads_from_replicas: Option<bool>,
 }
 
 /// `[team]`: who runs it and what matters to them.
@@ -300,6 +303,8 @@ pub struct Traffic {
     pub active_hours_per_day: u32,
     /// 0..=100.
     pub read_percent: u32,
+    /// Clients read from replicas too.
+    pub reads_from_replicas: bool,
 }
 
 /// `[team]`, validated.
@@ -694,6 +699,7 @@ fn validate_traffic(t: &RawTraffic, p: &mut Problems<'_>) -> Traffic {
         pattern: t.pattern.unwrap_or(Setting::Auto),
         active_hours_per_day: t.active_hours_per_day.unwrap_or(24),
         read_percent: t.read_percent.unwrap_or(80),
+        reads_from_replicas: t.reads_from_replicas.unwrap_or(false),
     };
     p.range("traffic.active_hours_per_day", traffic.active_hours_per_day, 1..=24, "");
     p.range("traffic.read_percent", traffic.read_percent, 0..=100, "");

@@ -79,7 +79,7 @@ pub(super) fn replication_group(plan: &Plan, r: &Replicated, spec: &mut ModuleSp
     }
 }
 
-pub(super) fn memcached(plan: &Plan, m: &crate::plan::MemcachedCluster, spec: &mut ModuleSpec) {
+pub(super) fn memcached(plan: &Plan, m: &crate::size::MemcachedNodes, spec: &mut ModuleSpec) {
     let name = &plan.name;
     spec.parameter_group = Some(ParameterGroup {
         name: parameter_group_name(name, &plan.parameter_group_family, false),

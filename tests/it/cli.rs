@@ -132,14 +132,18 @@ fn init_writes_a_starter_that_decides_and_refuses_to_overwrite() {
 fn prices_file_changes_the_estimate_and_bad_prices_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let prices = dir.path().join("prices.toml");
-    std::fs::write(&prices, "[elasticache_nodes.\"cache.r7g.2xlarge\"]\nvalkey = 1.0\n").unwrap();
+    // session-store runs on 2 x cache.r7g.2xlarge; at $0.50/h they stay the cheapest fit.
+    std::fs::write(&prices, "[elasticache_nodes.\"cache.r7g.2xlarge\"]\nvalkey = 0.5\n").unwrap();
     let output = rediform()
         .args(["decide", "--format", "json", "fixtures/session-store.toml", "--prices"])
         .arg(&prices)
         .output()
         .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(json[0]["costs"]["elasticache"]["on_demand_usd_per_month"], 1460.0);
+    assert_eq!(
+        json[0]["costs"]["elasticache"]["lines"][0]["on_demand_usd_per_month"],
+        730.0
+    );
     std::fs::write(&prices, "[elasticache_node]\nx = 1\n").unwrap();
     let bad = rediform()
         .args(["decide", "fixtures/session-store.toml", "--prices"])

@@ -33,7 +33,14 @@ macro_rules! decision {
     };
 }
 
-const STEADY_TO_Q3: [&str; 5] = ["q1-durability", "q2-traffic-shape", "q3-team", "engine", "eviction"];
+const STEADY_TO_Q3: [&str; 6] = [
+    "q1-durability",
+    "q2-traffic-shape",
+    "q3-team",
+    "engine",
+    "eviction",
+    "sizing",
+];
 
 #[test]
 fn baseline_is_a_steady_managed_cache() {
@@ -45,23 +52,23 @@ fn baseline_is_a_steady_managed_cache() {
 
 // Q1
 decision!(q1_durable_goes_to_memorydb: ["data.must_not_lose_writes = true"] => "memorydb",
-    rules ["q1-durability", "engine", "eviction"], fired []);
+    rules ["q1-durability", "engine", "eviction", "sizing"], fired []);
 decision!(q1_durable_beats_bursty_traffic: ["data.must_not_lose_writes = true", "traffic.peak_ops_per_sec = 50000"] => "memorydb",
-    rules ["q1-durability", "engine", "eviction"], fired []);
+    rules ["q1-durability", "engine", "eviction", "sizing"], fired []);
 
 // Q2: the pattern derivation and its boundaries.
 decision!(q2_ratio_8_exactly_is_bursty: ["traffic.peak_ops_per_sec = 16000"] => "serverless",
     rules ["q1-durability", "q2-traffic-shape", "g1-sustained-throughput", "g2-serverless-limits", "g3-features", "g4-serverless-cost", "engine", "eviction"],
     fired []);
 decision!(q2_ratio_just_below_8_is_steady: ["traffic.peak_ops_per_sec = 15999"] => "elasticache",
-    rules ["q1-durability", "q2-traffic-shape", "q3-team", "engine", "eviction"], fired []);
+    rules ["q1-durability", "q2-traffic-shape", "q3-team", "engine", "eviction", "sizing"], fired []);
 decision!(q2_12_active_hours_is_intermittent: ["traffic.active_hours_per_day = 12"] => "serverless",
     rules ["q1-durability", "q2-traffic-shape", "g1-sustained-throughput", "g2-serverless-limits", "g3-features", "g4-serverless-cost", "engine", "eviction"],
     fired []);
 decision!(q2_13_active_hours_is_not_intermittent: ["traffic.active_hours_per_day = 13"] => "elasticache",
-    rules ["q1-durability", "q2-traffic-shape", "q3-team", "engine", "eviction"], fired []);
+    rules ["q1-durability", "q2-traffic-shape", "q3-team", "engine", "eviction", "sizing"], fired []);
 decision!(q2_explicit_steady_wins_over_a_10x_ratio: ["traffic.peak_ops_per_sec = 20000", "traffic.pattern = \"steady\""] => "elasticache",
-    rules ["q1-durability", "q2-traffic-shape", "q3-team", "engine", "eviction"], fired []);
+    rules ["q1-durability", "q2-traffic-shape", "q3-team", "engine", "eviction", "sizing"], fired []);
 decision!(q2_explicit_bursty_wins_over_a_5x_ratio: ["traffic.pattern = \"bursty\""] => "serverless",
     rules ["q1-durability", "q2-traffic-shape", "g1-sustained-throughput", "g2-serverless-limits", "g3-features", "g4-serverless-cost", "engine", "eviction"],
     fired []);
@@ -71,7 +78,7 @@ decision!(g1_average_3000_exactly_does_not_fire: ["traffic.peak_ops_per_sec = 30
     rules ["q1-durability", "q2-traffic-shape", "g1-sustained-throughput", "g2-serverless-limits", "g3-features", "g4-serverless-cost", "engine", "eviction"],
     fired []);
 decision!(g1_average_3001_fires: ["traffic.peak_ops_per_sec = 30008", "traffic.average_ops_per_sec = 3001"] => "elasticache",
-    rules ["q1-durability", "q2-traffic-shape", "g1-sustained-throughput", "g2-serverless-limits", "g3-features", "g4-serverless-cost", "q3-team", "engine", "eviction"],
+    rules ["q1-durability", "q2-traffic-shape", "g1-sustained-throughput", "g2-serverless-limits", "g3-features", "g4-serverless-cost", "q3-team", "engine", "eviction", "sizing"],
     fired ["g1-sustained-throughput"]);
 
 // G2: ECPU side (15,000,000 ECPU/s exactly is allowed).
@@ -79,7 +86,7 @@ decision!(g2_15m_ecpu_exactly_does_not_fire: ["traffic.peak_ops_per_sec = 150000
     rules ["q1-durability", "q2-traffic-shape", "g1-sustained-throughput", "g2-serverless-limits", "g3-features", "g4-serverless-cost", "engine", "eviction"],
     fired []);
 decision!(g2_above_15m_ecpu_fires: ["traffic.peak_ops_per_sec = 150001", "traffic.average_ops_per_sec = 100", "data.item_kb = 100.0", "data.size_gb = 1"] => "elasticache",
-    rules ["q1-durability", "q2-traffic-shape", "g1-sustained-throughput", "g2-serverless-limits", "g3-features", "g4-serverless-cost", "q3-team", "engine", "eviction"],
+    rules ["q1-durability", "q2-traffic-shape", "g1-sustained-throughput", "g2-serverless-limits", "g3-features", "g4-serverless-cost", "q3-team", "engine", "eviction", "sizing"],
     fired ["g2-serverless-limits"]);
 
 #[test]
@@ -93,33 +100,36 @@ fn g2_5000_gb_exactly_is_within_the_limit_and_5001_is_not() {
 
 // G3
 decision!(g3_json_with_redis_fires: ["traffic.pattern = \"bursty\"", "data.types = [\"json\"]", "engine.name = \"redis\""] => "elasticache",
-    rules ["q1-durability", "q2-traffic-shape", "g1-sustained-throughput", "g2-serverless-limits", "g3-features", "g4-serverless-cost", "q3-team", "engine", "eviction"],
+    rules ["q1-durability", "q2-traffic-shape", "g1-sustained-throughput", "g2-serverless-limits", "g3-features", "g4-serverless-cost", "q3-team", "engine", "eviction", "sizing"],
     fired ["g3-features"]);
 decision!(g3_vector_with_valkey_does_not_fire: ["traffic.pattern = \"bursty\"", "data.types = [\"vector\"]"] => "serverless",
     rules ["q1-durability", "q2-traffic-shape", "g1-sustained-throughput", "g2-serverless-limits", "g3-features", "g4-serverless-cost", "engine", "eviction"],
     fired []);
 
 /// G4 at its edge: prices set so serverless costs exactly 1.5x ElastiCache on-demand, then a hair more.
-/// ElastiCache: 2 x cache.r7g.xlarge at $1/h = $1,460; serverless: 10 GB x 730 h x $0.30 = $2,190 = 1.5 x.
+/// ElastiCache: 2 x cache.r7g.xlarge (the cheapest fit, cheaper still at $0.50/h) = $730, backups
+/// free; serverless: 10 GB x 730 h x $0.15 = $1,095 = 1.5 x.
+const G4_EDITS: [&str; 1] = ["traffic.pattern = \"bursty\""];
+
 fn g4_catalog(storage_price: &str) -> Catalog {
     Catalog::with_prices(&format!(
-        "[elasticache_nodes.\"cache.r7g.xlarge\"]\nvalkey = 1.0\n[serverless.valkey]\nstorage_usd_per_gb_hour = {storage_price}\nusd_per_million_ecpu = 0.0\nmin_storage_gb = 0.1\n"
+        "[elasticache_nodes.\"cache.r7g.xlarge\"]\nvalkey = 0.5\n[elasticache_backups]\nusd_per_gb_month = 0.0\n[serverless.valkey]\nstorage_usd_per_gb_hour = {storage_price}\nusd_per_million_ecpu = 0.0\nmin_storage_gb = 0.1\n"
     ))
     .unwrap()
 }
 
 #[test]
 fn g4_exactly_1_5x_does_not_fire() {
-    let plan = support::plan_with(&["traffic.pattern = \"bursty\""], &g4_catalog("0.3"));
-    assert_eq!(plan.costs.elasticache.on_demand_usd_per_month, Some(1460.0));
-    assert_eq!(plan.costs.serverless.on_demand_usd_per_month, Some(2190.0));
+    let plan = support::plan_with(&G4_EDITS, &g4_catalog("0.15"));
+    assert_eq!(plan.costs.elasticache.on_demand_usd_per_month, Some(730.0));
+    assert_eq!(plan.costs.serverless.on_demand_usd_per_month, Some(1095.0));
     assert_eq!(plan.path.as_str(), "serverless", "{:#?}", plan.trail);
     assert!(fired(&plan).is_empty());
 }
 
 #[test]
 fn g4_above_1_5x_fires() {
-    let plan = support::plan_with(&["traffic.pattern = \"bursty\""], &g4_catalog("0.3001"));
+    let plan = support::plan_with(&G4_EDITS, &g4_catalog("0.1501"));
     assert_eq!(plan.path.as_str(), "elasticache", "{:#?}", plan.trail);
     assert_eq!(fired(&plan), ["g4-serverless-cost"]);
     let g4 = plan
@@ -128,7 +138,7 @@ fn g4_above_1_5x_fires() {
         .find(|s| s.rule.as_str() == "g4-serverless-cost")
         .unwrap();
     assert!(
-        g4.answer.contains("$2,190.73") && g4.answer.contains("$1,460.00"),
+        g4.answer.contains("$1,095.73") && g4.answer.contains("$730.00") && g4.answer.contains("= $1,095.00 "),
         "{}",
         g4.answer
     );
@@ -136,23 +146,23 @@ fn g4_above_1_5x_fires() {
 
 // Q3, Q4, G5
 decision!(q3_sre_capacity_without_cost_pressure_stays_managed: ["team.sre_capacity = true"] => "elasticache",
-    rules ["q1-durability", "q2-traffic-shape", "q3-team", "q4-cost", "engine", "eviction"], fired []);
-decision!(q4_cost_sensitive_at_100_gb_self_hosts: ["team.sre_capacity = true", "team.cost_sensitive = true", "data.size_gb = 100"] => "self-hosted",
-    rules ["q1-durability", "q2-traffic-shape", "q3-team", "q4-cost", "g5-self-host-justified", "engine", "eviction"], fired []);
+    rules ["q1-durability", "q2-traffic-shape", "q3-team", "q4-cost", "engine", "eviction", "sizing"], fired []);
+decision!(q4_cost_sensitive_at_160_gb_self_hosts_when_cheaper: ["team.sre_capacity = true", "team.cost_sensitive = true", "data.size_gb = 160", "backup.retention_days = 1"] => "self-hosted",
+    rules ["q1-durability", "q2-traffic-shape", "q3-team", "q4-cost", "g5-self-host-justified", "g6-self-host-cheaper", "engine", "eviction"], fired []);
 decision!(g5_below_100_gb_fires: ["team.sre_capacity = true", "team.cost_sensitive = true", "data.size_gb = 99.9"] => "elasticache",
-    rules ["q1-durability", "q2-traffic-shape", "q3-team", "q4-cost", "g5-self-host-justified", "engine", "eviction"],
+    rules ["q1-durability", "q2-traffic-shape", "q3-team", "q4-cost", "g5-self-host-justified", "engine", "eviction", "sizing"],
     fired ["g5-self-host-justified"]);
 decision!(g5_full_control_self_hosts_small_data: ["team.sre_capacity = true", "team.cost_sensitive = true", "team.needs_full_control = true"] => "self-hosted",
-    rules ["q1-durability", "q2-traffic-shape", "q3-team", "q4-cost", "g5-self-host-justified", "engine", "eviction"], fired []);
+    rules ["q1-durability", "q2-traffic-shape", "q3-team", "q4-cost", "g5-self-host-justified", "g6-self-host-cheaper", "engine", "eviction"], fired []);
 decision!(q3_without_sre_ignores_cost_sensitivity: ["team.cost_sensitive = true", "data.size_gb = 150"] => "elasticache",
-    rules ["q1-durability", "q2-traffic-shape", "q3-team", "engine", "eviction"], fired []);
+    rules ["q1-durability", "q2-traffic-shape", "q3-team", "engine", "eviction", "sizing"], fired []);
 
 // Rule 0: each override.
-decision!(override_forces_memorydb: ["override.path = \"memorydb\""] => "memorydb", rules ["override", "engine", "eviction"], fired []);
+decision!(override_forces_memorydb: ["override.path = \"memorydb\""] => "memorydb", rules ["override", "engine", "eviction", "sizing"], fired []);
 decision!(override_forces_serverless: ["override.path = \"serverless\""] => "serverless", rules ["override", "engine", "eviction"], fired []);
 decision!(override_forces_self_hosted: ["override.path = \"self-hosted\""] => "self-hosted", rules ["override", "engine", "eviction"], fired []);
 decision!(override_forces_elasticache_over_durability: ["override.path = \"elasticache\"", "data.must_not_lose_writes = true"] => "elasticache",
-    rules ["override", "engine", "eviction"], fired []);
+    rules ["override", "engine", "eviction", "sizing"], fired []);
 
 #[test]
 fn override_records_what_the_rules_would_pick_and_the_durability_risk() {

@@ -65,12 +65,15 @@ fn serverless_cost_by_hand() {
 #[test]
 fn node_based_cost_by_hand() {
     // 5 GB fits one cache.r7g.large (13.07 GiB x 75 % x 80 % = 7.84 GiB); prod adds a replica:
-    // 2 nodes x 730 h x $0.20 = $292.00 on-demand, x $0.13 = $189.80 reserved.
+    // 2 nodes x 730 h x $0.20 = $292.00 on-demand, x $0.13 = $189.80 reserved; 7 daily backups,
+    // one free: 6 x 5 GB x $0.085 = $2.55.
     let plan = support::plan_with(&["data.size_gb = 5"], &round_prices());
     let e = &plan.costs.elasticache;
     assert_eq!(e.summary, "2 x cache.r7g.large");
-    assert_eq!(e.on_demand_usd_per_month, Some(292.0));
-    assert_eq!(e.reserved_1y_usd_per_month, Some(189.8));
+    assert_eq!(e.lines[0].on_demand_usd_per_month, 292.0);
+    assert_eq!(e.lines[1].on_demand_usd_per_month, 2.55);
+    assert_eq!(e.on_demand_usd_per_month, Some(294.55));
+    assert_eq!(e.reserved_1y_usd_per_month, Some(192.35));
 }
 
 #[test]

@@ -10,5 +10,6 @@ mod generate;
 mod injection;
 mod props;
 mod self_hosted;
+mod sizing;
 mod support;
 mod workflow;

@@ -64,7 +64,7 @@ proptest! {
                 }
                 // The last path-deciding step names the path the plan took.
                 let last = plan.trail.iter().rev()
-                    .find(|s| !matches!(s.rule.as_str(), "engine" | "eviction" | "multi-az") && !s.outcome.starts_with("does not fire"))
+                    .find(|s| !matches!(s.rule.as_str(), "engine" | "eviction" | "multi-az" | "sizing") && !s.outcome.starts_with("does not fire"))
                     .unwrap();
                 prop_assert!(last.outcome.contains(plan.path.as_str()), "{:?} does not end at {}", last, plan.path);
                 let again = rediform::build(&w, &catalog).unwrap();
