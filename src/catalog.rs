@@ -25,6 +25,8 @@ pub struct Catalog {
     pub sizing: Sizing,
     /// What a node serves (catalog.toml `[capacity]`).
     pub capacity: Capacity,
+    /// Where search and vector search run (catalog.toml `[search]`).
+    pub search: SearchSupport,
     nodes: BTreeMap<String, NodeSpec>,
     versions: Vec<VersionLine>,
     /// Prices (from prices.toml, possibly overridden).
@@ -110,6 +112,17 @@ pub struct NodeSpec {
     /// True when a figure is derived rather than read off a source.
     #[serde(default)]
     pub estimate: bool,
+}
+
+/// Where AWS runs search and vector search (catalog.toml `[search]`, with sources).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchSupport {
+    pub elasticache_vector_min_valkey: String,
+    pub elasticache_search_min_valkey: String,
+    pub memorydb_vector_engine: Engine,
+    pub memorydb_vector_version: String,
+    pub memorydb_vector_parameter: String,
 }
 
 /// The versions of one engine a path offers, and their parameter group family.

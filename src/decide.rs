@@ -380,16 +380,23 @@ fn guards(w: &Workload, f: &Facts, trail: &mut Vec<Step>) -> bool {
         .map(|t| crate::names::Named::as_str(*t))
         .collect();
     let redis = w.engine == Setting::Is(Engine::Redis);
+    // SPEC §4 G3 names Redis OSS; search and vector fire it for any engine too: ElastiCache runs
+    // them "on node-based clusters" only (catalog.toml [search], with its sources).
+    let search: Vec<&str> = modules.iter().copied().filter(|m| *m != "json").collect();
     guard(
         Rule::G3Features,
-        "Does it need JSON, search or vector with engine redis?",
-        redis && !modules.is_empty(),
+        "Does it need JSON, search or vector with engine redis, or search or vector at all?",
+        (redis && !modules.is_empty()) || !search.is_empty(),
         if modules.is_empty() {
             "no json, search or vector in data.types".to_owned()
         } else {
             format!("data.types has {} with engine {}", modules.join(", "), w.engine)
         },
-        "serverless Redis OSS has no module support",
+        if search.is_empty() {
+            "serverless Redis OSS has no module support"
+        } else {
+            "serverless has no search or vector search: ElastiCache offers them on node-based clusters only"
+        },
     );
 
     let (hit, answer) = match (f.serverless_usd_per_month, f.elasticache_usd_per_month) {

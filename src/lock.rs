@@ -30,25 +30,45 @@ pub fn hash(bytes: &[u8]) -> u64 {
     })
 }
 
-/// What a module runs: `<path> <engine> <port>`. A module whose cache line changes replaces its
-/// cache (`check` and `generate` say so loudly: the data is lost).
-pub fn cache_line(path: &str, engine: &str, port: u16) -> String {
-    format!("{path} {engine} {port}")
+/// What a module runs: `<path> <engine> <port> <engine version>`. A module whose cache line
+/// changes may replace its cache (`check` and `generate` say so loudly: the data is lost).
+pub fn cache_line(path: &str, engine: &str, port: u16, version: &str) -> String {
+    format!("{path} {engine} {port} {version}")
 }
 
 /// Whether going from one cache line to another replaces the cache, and in words why. An engine
-/// change from Redis OSS to Valkey on the same path is an in-place upgrade (aws-facts §7.1:
-/// "cross-engine in-place upgrade Redis OSS -> Valkey supported (no endpoint change)"); any other
-/// change of path, engine or port creates a new cache.
+/// change from Redis OSS to Valkey on the same node-based path is an in-place upgrade (aws-facts
+/// §7.1: "cross-engine in-place upgrade Redis OSS -> Valkey supported (no endpoint change)"), and
+/// so is a version upgrade there. On serverless, `engine` and `major_engine_version` force a new
+/// cache before hashicorp/aws 6.31 (aws-facts TF-CL-6x, #45087), which the module allows. Any
+/// other change of path, engine or port creates a new cache. A line without a version (a lock
+/// written before versions were recorded) says nothing about the version.
 pub fn replaces(old: &str, new: &str) -> Option<String> {
-    fn parts(l: &str) -> (&str, &str, &str) {
+    fn parts(l: &str) -> (&str, &str, &str, &str) {
         let mut p = l.split(' ');
-        (p.next().unwrap_or(""), p.next().unwrap_or(""), p.next().unwrap_or(""))
+        (
+            p.next().unwrap_or(""),
+            p.next().unwrap_or(""),
+            p.next().unwrap_or(""),
+            p.next().unwrap_or(""),
+        )
     }
-    if old == new {
+    let major = |v: &str| v.split('.').next().unwrap_or("").to_owned();
+    let ((p0, e0, port0, v0), (p1, e1, port1, v1)) = (parts(old), parts(new));
+    if p0 == "serverless" && p1 == "serverless" && port0 == port1 {
+        let version_change = !v0.is_empty() && !v1.is_empty() && major(v0) != major(v1);
+        if e0 == e1 && !version_change {
+            return None;
+        }
+        return Some(format!(
+            "serverless {e0} {} -> {e1} {}: hashicorp/aws before 6.31 destroys and re-creates the cache",
+            major(v0),
+            major(v1)
+        ));
+    }
+    if (p0, e0, port0) == (p1, e1, port1) {
         return None;
     }
-    let ((p0, e0, port0), (p1, e1, port1)) = (parts(old), parts(new));
     if p0 == p1 && port0 == port1 && e0 == "redis" && e1 == "valkey" {
         return None;
     }
@@ -209,18 +229,33 @@ mod tests {
 
     #[test]
     fn a_change_of_path_engine_or_port_replaces_the_cache_but_redis_to_valkey_does_not() {
-        let old = cache_line("elasticache", "redis", 6379);
+        let old = cache_line("elasticache", "redis", 6379, "7.1");
         assert_eq!(replaces(&old, &old), None);
-        assert_eq!(replaces(&old, &cache_line("elasticache", "valkey", 6379)), None);
+        assert_eq!(replaces(&old, &cache_line("elasticache", "valkey", 6379, "8.0")), None);
         assert_eq!(
-            replaces(&old, &cache_line("serverless", "valkey", 6379)).as_deref(),
+            replaces(&old, &cache_line("serverless", "valkey", 6379, "8.0")).as_deref(),
             Some("path elasticache -> serverless, engine redis -> valkey")
         );
         assert!(
-            replaces(&cache_line("elasticache", "valkey", 6379), &old).is_some(),
+            replaces(&cache_line("elasticache", "valkey", 6379, "8.0"), &old).is_some(),
             "no downgrade"
         );
-        assert!(replaces(&old, &cache_line("elasticache", "redis", 6380)).is_some());
+        assert!(replaces(&old, &cache_line("elasticache", "redis", 6380, "7.1")).is_some());
+        // A lock of an earlier build has no version: nothing is said about it.
+        assert_eq!(replaces("elasticache redis 6379", &old), None);
+    }
+
+    #[test]
+    fn serverless_replaces_its_cache_on_a_new_engine_or_major_version() {
+        let v7 = cache_line("serverless", "valkey", 6379, "7.2");
+        assert_eq!(replaces(&v7, &cache_line("serverless", "valkey", 6379, "7.3")), None);
+        let message = replaces(&v7, &cache_line("serverless", "valkey", 6379, "8.0")).unwrap();
+        assert!(
+            message.contains("valkey 7 -> valkey 8") && message.contains("6.31"),
+            "{message}"
+        );
+        assert!(replaces(&cache_line("serverless", "redis", 6379, "7.1"), &v7).is_some());
+        assert_eq!(replaces("serverless valkey 6379", &v7), None);
     }
 
     #[test]

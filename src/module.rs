@@ -98,6 +98,9 @@ pub struct ModuleSpec {
     /// node-based and MemoryDB). Never the module's alarm topic: it is encrypted, and ElastiCache
     /// "cannot publish" to an encrypted topic (ElastiCache DG, "Event Notifications and Amazon SNS").
     pub event_topic: bool,
+    /// The cluster takes `var.apply_immediately` (ElastiCache node-based: changes wait for the
+    /// maintenance window unless applied immediately).
+    pub apply_immediately: bool,
     /// The static alarm targets (member cache-cluster ids, node ids).
     pub alarm_targets: Vec<String>,
     /// The alarms.
@@ -164,7 +167,7 @@ pub struct ParameterGroup {
 #[derive(Debug, Clone, Serialize)]
 pub struct Parameter {
     /// Name.
-    pub name: &'static str,
+    pub name: String,
     /// Value.
     pub value: String,
 }
@@ -215,8 +218,6 @@ pub struct ServerlessCache {
     pub max_storage_gb: u64,
     /// `cache_usage_limits.ecpu_per_second.maximum`.
     pub max_ecpu_per_second: u64,
-    /// Daily snapshots exist for Valkey and Redis OSS, not Memcached (aws-facts §1.2).
-    pub snapshots: bool,
     /// `daily_snapshot_time`, `HH:MM` UTC: the start of `backup.window`.
     pub daily_snapshot_time: String,
 }
@@ -479,6 +480,7 @@ pub fn spec(plan: &Plan, source_file: &str, as_module: bool) -> ModuleSpec {
         },
         alarms_enabled: plan.alarms.enabled,
         event_topic: matches!(plan.path, PathId::Elasticache | PathId::Memorydb),
+        apply_immediately: plan.path == PathId::Elasticache,
         alarm_targets: Vec::new(),
         alarms: Vec::new(),
         checkov_skips: Vec::new(),

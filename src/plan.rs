@@ -8,7 +8,7 @@ use crate::catalog::Catalog;
 use crate::cost::{self, Costs, Engines};
 use crate::decide::{self, Decision, Eviction, Facts, Step};
 use crate::diag::Diagnostic;
-use crate::names::{Engine, Environment, PathId, Pattern};
+use crate::names::{DataType, Engine, Environment, PathId, Pattern};
 use crate::size::{self, Sizes};
 use crate::workload::{Alarms, Backup, EngineVersion, Workload};
 
@@ -78,6 +78,9 @@ pub struct Plan {
     pub prices_region: String,
     /// Date of the prices.
     pub prices_as_of: String,
+    /// The MemoryDB parameter that switches vector search on, when the workload stores vectors
+    /// (`search-enabled`; catalog.toml `[search]`).
+    pub vector_search: Option<String>,
     /// What the estimates rest on, in words: "us-east-1 list prices as of 2026-11-23, USD, 730 h/month".
     pub prices_basis: String,
 }
@@ -128,6 +131,10 @@ pub fn build(w: &Workload, c: &Catalog) -> Result<Plan, Vec<Diagnostic>> {
         None
     };
     let port = port(w, &decision, &mut problems);
+    let vector_search = match (version, &topology) {
+        (Some(v), Some(t)) => search_support(w, c, &decision, v, t, &mut problems),
+        _ => false,
+    };
     let (Some(version), Some(topology), true) = (version, topology, problems.is_empty()) else {
         return Err(problems);
     };
@@ -168,6 +175,7 @@ pub fn build(w: &Workload, c: &Catalog) -> Result<Plan, Vec<Diagnostic>> {
         catalog_as_of: c.as_of().to_owned(),
         prices_region: c.prices.meta.region.clone(),
         prices_as_of: c.prices.meta.as_of.clone(),
+        vector_search: vector_search.then(|| c.search.memorydb_vector_parameter.clone()),
         prices_basis: format!(
             "{} list prices as of {}, {}, {} h/month",
             c.prices.meta.region,
@@ -239,7 +247,7 @@ fn engine_version(w: &Workload, c: &Catalog, d: &Decision, problems: &mut Vec<Di
         return None;
     }
     let Some(version) = w.engine_version else {
-        return c.default_version(path, engine);
+        return default_version(w, c, path, engine);
     };
     if c.family_of(path, engine, version).is_some() {
         return Some(version);
@@ -265,6 +273,127 @@ fn engine_version(w: &Workload, c: &Catalog, d: &Decision, problems: &mut Vec<Di
     };
     problems.push(d);
     None
+}
+
+/// The default version, raised to the first that runs vector search when the workload stores
+/// vectors (catalog.toml `[search]`).
+fn default_version(w: &Workload, c: &Catalog, path: PathId, engine: Engine) -> Option<EngineVersion> {
+    let default = c.default_version(path, engine);
+    if !w.data.types.contains(&DataType::Vector) || w.data.types.contains(&DataType::Search) {
+        return default;
+    }
+    let s = &c.search;
+    let wanted = match (path, engine) {
+        (PathId::Elasticache, Engine::Valkey) => EngineVersion::parse(&s.elasticache_vector_min_valkey),
+        (PathId::Memorydb, e) if e == s.memorydb_vector_engine => EngineVersion::parse(&s.memorydb_vector_version),
+        _ => None,
+    };
+    match (default, wanted) {
+        (Some(d), Some(v)) if d < v && c.family_of(path, engine, v).is_some() => Some(v),
+        _ => default,
+    }
+}
+
+/// Whether the path, engine and version run the search the workload's types ask for
+/// (catalog.toml `[search]`); a problem for each that cannot. Returns whether MemoryDB's vector
+/// search must be switched on.
+fn search_support(
+    w: &Workload,
+    c: &Catalog,
+    d: &Decision,
+    version: EngineVersion,
+    topology: &Topology,
+    problems: &mut Vec<Diagnostic>,
+) -> bool {
+    let s = &c.search;
+    let vector = w.data.types.contains(&DataType::Vector);
+    let search = w.data.types.contains(&DataType::Search);
+    if !vector && !search {
+        return false;
+    }
+    let mut refuse = |key: &str, message: String, help: &str| {
+        problems.push(Diagnostic::new(key, message).help(help));
+    };
+    let remove = "remove it from data.types, or run it outside rediform's modules";
+    match d.path {
+        PathId::Elasticache if search => refuse(
+            "data.types",
+            format!(
+                "`search` (full-text search) needs Valkey {} or later on ElastiCache, which rediform does not offer yet",
+                s.elasticache_search_min_valkey
+            ),
+            remove,
+        ),
+        PathId::Elasticache if d.engine != Engine::Valkey => refuse(
+            "engine.name",
+            format!(
+                "`vector` needs Valkey {} or later on ElastiCache; {} has no vector search",
+                s.elasticache_vector_min_valkey,
+                d.engine.display_name()
+            ),
+            "set engine.name = \"valkey\"",
+        ),
+        PathId::Elasticache => {
+            let min = EngineVersion::parse(&s.elasticache_vector_min_valkey);
+            if min.is_some_and(|m| version < m) {
+                refuse(
+                    "engine.version",
+                    format!(
+                        "`vector` needs Valkey {} or later on ElastiCache, not {version}",
+                        s.elasticache_vector_min_valkey
+                    ),
+                    &format!("set engine.version = \"{}\", or remove version", s.elasticache_vector_min_valkey),
+                );
+            }
+        }
+        PathId::Memorydb if search => refuse(
+            "data.types",
+            "`search` (full-text search) is not offered by MemoryDB, only vector search".to_owned(),
+            remove,
+        ),
+        PathId::Memorydb => {
+            let wanted = EngineVersion::parse(&s.memorydb_vector_version);
+            if d.engine != s.memorydb_vector_engine || Some(version) != wanted {
+                refuse(
+                    "engine.name",
+                    format!(
+                        "`vector` on MemoryDB needs {} {} (vector search is enabled on that version only), not {} {version}",
+                        s.memorydb_vector_engine.display_name(),
+                        s.memorydb_vector_version,
+                        d.engine.display_name()
+                    ),
+                    &format!(
+                        "set engine.name = \"{}\" and engine.version = \"{}\" (or remove version)",
+                        s.memorydb_vector_engine, s.memorydb_vector_version
+                    ),
+                );
+            } else if let Topology::MemorydbCluster(r) = topology {
+                if r.shards > 1 {
+                    refuse(
+                        "data.size_gb",
+                        format!(
+                            "MemoryDB runs vector search in a single shard; this workload needs {} shards of {}",
+                            r.shards, r.node_type
+                        ),
+                        "hold less data per cluster, or set override.node_type to a larger node",
+                    );
+                } else {
+                    return true;
+                }
+            }
+        }
+        PathId::Serverless => refuse(
+            "data.types",
+            "serverless has no search or vector search: ElastiCache offers them on node-based clusters".to_owned(),
+            "remove override.path = \"serverless\"",
+        ),
+        PathId::SelfHosted => refuse(
+            "data.types",
+            "self-hosted nodes install Valkey from the Amazon Linux repositories, without the search module".to_owned(),
+            remove,
+        ),
+    }
+    false
 }
 
 fn check_overrides(w: &Workload, c: &Catalog, path: PathId, problems: &mut Vec<Diagnostic>) {
@@ -382,7 +511,22 @@ fn port(w: &Workload, d: &Decision, problems: &mut Vec<Diagnostic>) -> u16 {
             );
             default
         }
+        (PathId::SelfHosted, Some(p)) if p == SENTINEL_PORT || p < 1024 => {
+            let why = if p == SENTINEL_PORT {
+                "is Sentinel's port on the self-hosted nodes".to_owned()
+            } else {
+                "is a privileged port: Valkey runs as the unprivileged valkey user and cannot bind it".to_owned()
+            };
+            problems.push(
+                Diagnostic::new("network.port", format!("port {p} {why}"))
+                    .help("pick another port from 1024 to 65535, or remove network.port for 6379"),
+            );
+            default
+        }
         (_, Some(p)) => p,
         (_, None) => default,
     }
 }
+
+/// The port Sentinel listens on, beside Valkey, on every self-hosted node.
+pub const SENTINEL_PORT: u16 = 26379;

@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use crate::catalog::{Catalog, NodeSpec};
-use crate::names::{Engine, Environment};
+use crate::names::{DataType, Engine, Environment};
 use crate::units::round2;
 use crate::workload::Workload;
 
@@ -541,6 +541,16 @@ fn candidates<'a>(w: &Workload, c: &'a Catalog, path: ReplicaPath<'_>) -> Vec<Ca
             }
             let Some(hourly) = price(node) else { continue };
             let is_t4g = *family == "t4g.";
+            // Search on t4g nodes needs a larger memory reserve than the sizing assumes
+            // (ElastiCache search-features-limits.html): not offered.
+            if is_t4g
+                && w.data
+                    .types
+                    .iter()
+                    .any(|t| matches!(t, DataType::Vector | DataType::Search))
+            {
+                continue;
+            }
             for &replicas in &replica_range {
                 let fit = shards_needed(c, &d, spec, replicas, path.model, path.write_mb_per_primary);
                 let (shards, binding) = match o.shards {

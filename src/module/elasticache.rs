@@ -14,19 +14,19 @@ pub(super) fn replication_group(plan: &Plan, r: &Replicated, spec: &mut ModuleSp
     let name = &plan.name;
     let mut parameters = vec![
         Parameter {
-            name: "maxmemory-policy",
+            name: "maxmemory-policy".to_owned(),
             value: plan.eviction.policy_name().to_owned(),
         },
         // aws-facts §3.2: 25 is the default for accounts since 2017; set explicitly so the usable
         // memory the sizing assumed is what the cluster gets.
         Parameter {
-            name: "reserved-memory-percent",
+            name: "reserved-memory-percent".to_owned(),
             value: "25".to_owned(),
         },
     ];
     if r.cluster_mode {
         parameters.push(Parameter {
-            name: "cluster-enabled",
+            name: "cluster-enabled".to_owned(),
             value: "yes".to_owned(),
         });
     }

@@ -13,10 +13,16 @@ pub(super) fn memorydb(plan: &Plan, r: &Replicated, spec: &mut ModuleSpec) {
         name: parameter_group_name(name, &plan.parameter_group_family, false),
         family: plan.parameter_group_family.clone(),
         // aws-facts §3.4: MemoryDB's default policy is believed to be noeviction [U]: set it.
-        parameters: vec![Parameter {
-            name: "maxmemory-policy",
+        parameters: std::iter::once(Parameter {
+            name: "maxmemory-policy".to_owned(),
             value: plan.eviction.policy_name().to_owned(),
-        }],
+        })
+        // Vector search is switched on by a parameter (catalog.toml `[search]`).
+        .chain(plan.vector_search.iter().map(|parameter| Parameter {
+            name: parameter.clone(),
+            value: "yes".to_owned(),
+        }))
+        .collect(),
     });
     spec.memorydb = Some(MemorydbCluster {
         node_type: r.node_type.clone(),

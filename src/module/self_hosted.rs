@@ -47,7 +47,7 @@ pub(super) fn self_hosted(plan: &Plan, h: &SelfHosted, spec: &mut ModuleSpec) {
         Ingress::clients("clients", port, format!("Valkey clients to {name} (TLS)")),
         Ingress::clients(
             "sentinel_clients",
-            26379,
+            crate::plan::SENTINEL_PORT,
             format!("Sentinel clients of {name}: ask which node is primary"),
         ),
         Ingress {
@@ -58,7 +58,7 @@ pub(super) fn self_hosted(plan: &Plan, h: &SelfHosted, spec: &mut ModuleSpec) {
         },
         Ingress {
             resource: "sentinel_peers".to_owned(),
-            port: 26379,
+            port: crate::plan::SENTINEL_PORT,
             description: format!("Sentinels of {name} talking to each other"),
             from_self: true,
         },
@@ -80,7 +80,7 @@ pub(super) fn self_hosted(plan: &Plan, h: &SelfHosted, spec: &mut ModuleSpec) {
         },
         Egress {
             resource: "sentinel_peers".to_owned(),
-            port: 26379,
+            port: crate::plan::SENTINEL_PORT,
             description: format!("Sentinels of {name} talking to each other"),
             to_self: true,
         },

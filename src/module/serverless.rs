@@ -20,7 +20,6 @@ pub(super) fn serverless(plan: &Plan, l: &ServerlessLimits, spec: &mut ModuleSpe
         major_engine_version,
         max_storage_gb: l.data_storage_gb,
         max_ecpu_per_second: l.ecpu_per_second,
-        snapshots: !memcached,
         daily_snapshot_time: plan.backup.window.split('-').next().unwrap_or_default().to_owned(),
     });
     let engine = plan.engine.display_name();

@@ -354,7 +354,13 @@ fn text(expr: &Expression) -> String {
 /// A named check of a rule on one resource; (values checked, problems).
 // One arm per `custom` name of aws_rules.toml: the table reads best in one place.
 #[allow(clippy::too_many_lines)]
-fn check_custom(name: &str, r: &Resource, rule: &Rule, blocks: &[(String, Block)]) -> (usize, Vec<String>) {
+fn check_custom(
+    name: &str,
+    r: &Resource,
+    rule: &Rule,
+    blocks: &[(String, Block)],
+    files: &BTreeMap<String, String>,
+) -> (usize, Vec<String>) {
     let attr = |path: &str| argument(&r.block, path);
     let known = |path: &str| -> Vec<String> {
         attr(path)
@@ -369,6 +375,39 @@ fn check_custom(name: &str, r: &Resource, rule: &Rule, blocks: &[(String, Block)
     let number = |path: &str| known(path).first().and_then(|v| v.parse::<f64>().ok());
     let mut problems = Vec::new();
     let checked = match name {
+        "user-data-gzip-16kb" => {
+            // user_data_base64 = base64gzip(templatefile("<file>", ...)): the file, gzipped as
+            // Terraform's base64gzip does (default level), must stay within 16384 bytes with
+            // room for the values templatefile() puts in (a few hundred bytes at most).
+            let exprs = attr(&rule.argument);
+            for e in &exprs {
+                let text = text(e);
+                let Some(file) = text
+                    .strip_prefix("base64gzip(templatefile(\"${path.module}/")
+                    .and_then(|t| t.split_once('"'))
+                    .map(|(f, _)| f)
+                else {
+                    problems.push(format!(
+                        "{} is not base64gzip(templatefile(...)): {text}",
+                        rule.argument
+                    ));
+                    continue;
+                };
+                let script = &files[file];
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                std::io::Write::write_all(&mut gz, script.as_bytes()).unwrap();
+                let size = gz.finish().unwrap().len();
+                if size + 1024 > 16384 {
+                    problems.push(format!(
+                        "{file} gzips to {size} bytes: with its values it may pass 16384"
+                    ));
+                }
+            }
+            if !argument(&r.block, "user_data").is_empty() {
+                problems.push("plain user_data is limited to 16 KB raw; the script is larger".to_owned());
+            }
+            exprs.len()
+        }
         "s3-reserved-prefixes" => {
             let values = known(&rule.argument);
             for v in &values {
@@ -661,7 +700,7 @@ fn every_generated_module_keeps_every_rule() {
                     }
                 }
                 if let Some(custom) = &rule.custom {
-                    let (n, found) = check_custom(custom, &r, rule, &blocks);
+                    let (n, found) = check_custom(custom, &r, rule, &blocks, &module.files);
                     *checked.get_mut(rule.id.as_str()).unwrap() += n;
                     problems.extend(
                         found
@@ -723,6 +762,7 @@ fn the_checks_catch_the_faults_issue_9_found() {
         user,
         rule("valkey-user-group-authenticates"),
         &blocks,
+        &module.files,
     );
     assert!(!found.is_empty());
     let group = &resources(&blocks, &locals, "aws_elasticache_replication_group")[0];
@@ -731,6 +771,29 @@ fn the_checks_catch_the_faults_issue_9_found() {
         group,
         rule("final-snapshot-identifier"),
         &blocks,
+        &module.files,
+    );
+    assert!(!found.is_empty());
+    // A self-hosted module as generated before the review: plain user_data of a 19 KB script.
+    let script: String = (0..900).map(|i| format!("echo step {i} $RANDOM\n")).collect();
+    let old = "resource \"aws_instance\" \"primary\" {\n  user_data = templatefile(\"${path.module}/user_data.sh.tftpl\", {})\n}\n";
+    let module = Module {
+        name: "x".to_owned(),
+        files: [
+            ("main.tf".to_owned(), old.to_owned()),
+            ("user_data.sh.tftpl".to_owned(), script),
+        ]
+        .into(),
+        templates: BTreeMap::new(),
+    };
+    let (blocks, locals) = parse(&module);
+    let instance = &resources(&blocks, &locals, "aws_instance")[0];
+    let (_, found) = check_custom(
+        "user-data-gzip-16kb",
+        instance,
+        rule("ec2-user-data-size"),
+        &blocks,
+        &module.files,
     );
     assert!(!found.is_empty());
 }

@@ -102,9 +102,74 @@ fn g2_5000_gb_exactly_is_within_the_limit_and_5001_is_not() {
 decision!(g3_json_with_redis_fires: ["traffic.pattern = \"bursty\"", "data.types = [\"json\"]", "engine.name = \"redis\""] => "elasticache",
     rules ["q1-durability", "q2-traffic-shape", "g1-sustained-throughput", "g2-serverless-limits", "g3-features", "g4-serverless-cost", "q3-team", "engine", "eviction", "sizing"],
     fired ["g3-features"]);
-decision!(g3_vector_with_valkey_does_not_fire: ["traffic.pattern = \"bursty\"", "data.types = [\"vector\"]"] => "serverless",
+// Serverless has no vector search (ElastiCache runs it on node-based clusters, Valkey 8.2+): G3
+// fires for Valkey too, and the plan picks Valkey 8.2.
+decision!(g3_vector_with_valkey_fires: ["traffic.pattern = \"bursty\"", "data.types = [\"vector\"]"] => "elasticache",
+    rules ["q1-durability", "q2-traffic-shape", "g1-sustained-throughput", "g2-serverless-limits", "g3-features", "g4-serverless-cost", "q3-team", "engine", "eviction", "sizing"],
+    fired ["g3-features"]);
+decision!(g3_json_with_valkey_does_not_fire: ["traffic.pattern = \"bursty\"", "data.types = [\"json\"]"] => "serverless",
     rules ["q1-durability", "q2-traffic-shape", "g1-sustained-throughput", "g2-serverless-limits", "g3-features", "g4-serverless-cost", "engine", "eviction"],
     fired []);
+
+/// Vector search runs where AWS runs it (catalog.toml `[search]`): Valkey 8.2+ on ElastiCache,
+/// Redis OSS 7.1 with `search-enabled` on one MemoryDB shard; full-text search nowhere rediform
+/// offers; the review found modules that could not run FT.* on every path.
+#[test]
+fn vector_search_runs_where_aws_runs_it() {
+    let c = Catalog::embedded();
+    let plan = support::plan(&["data.types = [\"vector\"]"]);
+    assert_eq!(plan.engine_version.to_string(), "8.2");
+    let plan = support::plan(&[
+        "data.types = [\"vector\"]",
+        "data.must_not_lose_writes = true",
+        "engine.name = \"redis\"",
+    ]);
+    assert_eq!(plan.vector_search.as_deref(), Some("search-enabled"));
+    assert_eq!(plan.engine_version.to_string(), "7.1");
+    let refused = |edits: &[&str], key: &str, words: &str| {
+        let problems = rediform::build(&support::workload(edits), &c).unwrap_err();
+        assert!(
+            problems.iter().any(|d| d.key == key && d.message.contains(words)),
+            "{edits:?}: {problems:?}"
+        );
+    };
+    refused(
+        &["data.types = [\"vector\"]", "engine.version = \"8.0\""],
+        "engine.version",
+        "Valkey 8.2",
+    );
+    refused(
+        &["data.types = [\"vector\"]", "engine.name = \"redis\""],
+        "engine.name",
+        "no vector search",
+    );
+    refused(&["data.types = [\"search\"]"], "data.types", "Valkey 9.0");
+    refused(
+        &["data.types = [\"vector\"]", "data.must_not_lose_writes = true"],
+        "engine.name",
+        "Redis OSS 7.1",
+    );
+    refused(
+        &[
+            "data.types = [\"vector\"]",
+            "data.must_not_lose_writes = true",
+            "engine.name = \"redis\"",
+            "data.size_gb = 300",
+        ],
+        "data.size_gb",
+        "single shard",
+    );
+    refused(
+        &["data.types = [\"vector\"]", "override.path = \"serverless\""],
+        "data.types",
+        "node-based",
+    );
+    refused(
+        &["data.types = [\"vector\"]", "override.path = \"self-hosted\""],
+        "data.types",
+        "search module",
+    );
+}
 
 /// G4 at its edge: prices set so serverless costs exactly 1.5x ElastiCache on-demand, then a hair more.
 /// ElastiCache: 2 x cache.r7g.xlarge (the cheapest fit, cheaper still at $0.50/h) = $730, backups
@@ -278,4 +343,23 @@ fn every_rule_id_is_reached_by_some_fixture() {
     ];
     let silent: Vec<&&str> = guards.iter().filter(|g| !fired_somewhere.contains(*g)).collect();
     assert!(silent.is_empty(), "no fixture makes {silent:?} fire");
+}
+
+/// Self-hosted nodes run Sentinel on 26379 beside Valkey, as the unprivileged valkey user: a
+/// client port that clashes with Sentinel (duplicate security group rules, a boot that fails) or
+/// needs root is refused (found by the AWS review).
+#[test]
+fn self_hosted_refuses_the_sentinel_port_and_privileged_ports() {
+    for port in [26379, 80] {
+        let w = support::workload(&["override.path = \"self-hosted\"", &format!("network.port = {port}")]);
+        let problems = rediform::build(&w, &Catalog::embedded()).unwrap_err();
+        assert!(
+            problems
+                .iter()
+                .any(|d| d.key == "network.port" && d.message.contains(&port.to_string())),
+            "{problems:?}"
+        );
+    }
+    let w = support::workload(&["override.path = \"self-hosted\"", "network.port = 7000"]);
+    assert_eq!(rediform::build(&w, &Catalog::embedded()).unwrap().port, 7000);
 }

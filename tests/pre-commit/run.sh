@@ -102,7 +102,7 @@ expect 0 "Passed" pre-commit run rediform-check
 #    workload beside it, the deleted one's module is an orphan.
 cp "$here/fixtures/dev-cache.toml" workloads/
 rediform generate --quiet
-git rm --quiet workloads/session-store.toml
+rm workloads/session-store.toml
 git add -A
 expect 1 "infra/checkout-sessions-v2 holds the module" pre-commit run rediform-check
 expect 0 "removed (workload \`checkout-sessions-v2\` is gone)" rediform generate --prune
