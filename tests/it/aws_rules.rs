@@ -774,8 +774,15 @@ fn the_checks_catch_the_faults_issue_9_found() {
         &module.files,
     );
     assert!(!found.is_empty());
-    // A self-hosted module as generated before the review: plain user_data of a 19 KB script.
-    let script: String = (0..900).map(|i| format!("echo step {i} $RANDOM\n")).collect();
+    // A self-hosted module as generated before the review: plain user_data of a script (here 40 KB
+    // of hex that gzip cannot shrink below 16 KB).
+    let mut seed = 7u64;
+    let script: String = (0..40_000)
+        .map(|_| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            char::from_digit(u32::try_from(seed >> 60).unwrap(), 16).unwrap()
+        })
+        .collect();
     let old = "resource \"aws_instance\" \"primary\" {\n  user_data = templatefile(\"${path.module}/user_data.sh.tftpl\", {})\n}\n";
     let module = Module {
         name: "x".to_owned(),
