@@ -449,8 +449,8 @@ const OPTIONAL_FIGURES: &[&str] = &[
 ];
 
 /// Puts `over` into `base`, key by key, reporting keys `base` does not have and type changes.
-/// A price or figure must be a finite number of at least 0 (TOML allows `nan`, `inf` and
-/// negative numbers, which would turn every estimate and guard into nonsense), and
+/// A price or figure must be a number from 0 to 10^9 (TOML allows `nan`, `inf`, negative and
+/// huge numbers, which would turn every estimate and guard into nonsense), and
 /// `meta.hours_per_month` 1 to 744 (31 days).
 fn check_number(path: &str, value: &toml::Value, problems: &mut Vec<Diagnostic>) {
     let number = match value {
@@ -461,7 +461,9 @@ fn check_number(path: &str, value: &toml::Value, problems: &mut Vec<Diagnostic>)
     let (ok, expected) = if path == "meta.hours_per_month" {
         ((1.0..=744.0).contains(&number), "1 to 744 (the hours of a month)")
     } else {
-        (number.is_finite() && number >= 0.0, "a finite number of 0 or more")
+        // The largest list figure is a few hundred dollars an hour or ten thousand free GB; a
+        // billion is a typo, and far larger ones overflow the estimates.
+        ((0.0..=1e9).contains(&number), "a number from 0 to 1,000,000,000")
     };
     if !ok {
         problems.push(Diagnostic::new(

@@ -169,13 +169,16 @@ where
         .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
     let cli = match parsed {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // An argument error repeats what was typed: escaped, like every user text.
+            let text = e.render().to_string();
+            let _ = io::stderr().write_all(crate::encode::terminal(&text).as_bytes());
+            return Outcome::Invalid;
+        }
         Err(e) => {
+            // --help and --version: rediform's own text.
             let _ = e.print();
-            return if e.use_stderr() {
-                Outcome::Invalid
-            } else {
-                Outcome::Success
-            };
+            return Outcome::Success;
         }
     };
     let mut out = Output::new(cli.quiet);
@@ -272,8 +275,10 @@ impl Output {
     }
 }
 
+/// A path as rediform prints it (text and JSON): control characters escaped, so that a path
+/// cannot add a line to the output.
 fn display(path: &Path) -> String {
-    path.display().to_string()
+    crate::encode::one_line(&path.display().to_string()).into_owned()
 }
 
 /// The largest input rediform reads: a workload file, `rediform.toml`, a `--prices` file or a
@@ -446,7 +451,7 @@ fn prices_command(prices: Option<PathBuf>, format: DataFormat, out: &mut Output)
     };
     let origin = file
         .as_ref()
-        .map_or_else(|| "built in".to_owned(), |f| format!("from {}", f.display()));
+        .map_or_else(|| "built in".to_owned(), |f| format!("from {}", display(f)));
     out.print(&match format {
         DataFormat::Toml => report::prices_toml(&catalog),
         DataFormat::Json => report::prices_json(&catalog, &origin),
@@ -490,7 +495,9 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>, Error> {
             let kind = entry.file_type().map_err(cannot_list(&current))?;
             if kind.is_dir() {
                 pending.push(path);
-            } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
+            } else if !(kind.is_symlink() && path.is_dir()) {
+                // Regular files, and FIFOs, devices and broken links too: reading one says
+                // why it cannot be read, instead of skipping it silently.
                 found.push(path);
             }
         }
@@ -565,19 +572,26 @@ fn load_units(job: &project::Job, out: &mut Output) -> (Vec<Unit>, Outcome) {
     // every file could be read: a file with errors may be the one that has the name).
     let names: Vec<&str> = units.iter().map(|u| u.workload.name.as_str()).collect();
     let complete = worst == Outcome::Success;
-    for mapped in job.mapped_names.iter().filter(|_| complete) {
+    for mapped in &job.mapped_names {
         if !names.contains(&mapped.as_str()) {
             let hint = crate::diag::did_you_mean(mapped, &names)
                 .map_or_else(String::new, |best| format!("; did you mean `{best}`?"));
+            // With a file that could not be read, the name may be its: still, nothing is
+            // written, since a typo would send a module to the wrong directory.
+            let whose = if complete {
+                "no workload file is named so"
+            } else {
+                "no readable workload file is named so (one with errors above may be)"
+            };
             worst = worst.max(out.error(&Error::Usage(format!(
-                "rediform.toml [modules] maps `{mapped}`, but no workload file is named so{hint}; nothing was written"
+                "rediform.toml [modules] maps `{mapped}`, but {whose}{hint}; nothing was written"
             ))));
             return (Vec::new(), worst);
         }
     }
     let mut by_dir: std::collections::BTreeMap<PathBuf, Vec<usize>> = std::collections::BTreeMap::new();
     for (i, unit) in units.iter().enumerate() {
-        by_dir.entry(project::normalize(&unit.dir)).or_default().push(i);
+        by_dir.entry(project::canonical(&unit.dir)).or_default().push(i);
     }
     let mut refused = vec![false; units.len()];
     for (dir, users) in &by_dir {
@@ -599,7 +613,7 @@ fn load_units(job: &project::Job, out: &mut Output) -> (Vec<Unit>, Outcome) {
         worst = worst.max(out.error(&Error::Usage(format!(
             "{} {why}: {}; nothing of them was written",
             names.join(" and "),
-            dir.display()
+            display(dir)
         ))));
         for &i in users {
             refused[i] = true;
@@ -679,7 +693,7 @@ fn render_error(job: &project::Job, file: &Path, e: &render::RenderError) -> Err
         Some(dir) => format!(
             "{}: {e} (templates from {} replace built-in ones: check those first)",
             display(file),
-            dir.display()
+            display(dir)
         ),
         None => format!("{}: rediform bug, please report it: {e}", display(file)),
     })
@@ -731,10 +745,10 @@ fn orphans(job: &project::Job, built: &[Built], complete: bool) -> Vec<Orphan> {
     if !job.whole_project || !complete {
         return Vec::new();
     }
-    let live: Vec<PathBuf> = built.iter().map(|b| project::normalize(&b.dir)).collect();
+    let live: Vec<PathBuf> = built.iter().map(|b| project::canonical(&b.dir)).collect();
     job.module_dirs()
         .into_iter()
-        .filter(|dir| !live.contains(&project::normalize(dir)))
+        .filter(|dir| !live.contains(&project::canonical(dir)))
         .filter_map(|dir| {
             let lock = emit::current_lock(&dir)?;
             let workload = if lock.workload.is_empty() {
@@ -764,7 +778,7 @@ fn replacement(built: &Built) -> Option<String> {
 fn replacement_warning(dir: &Path, why: &str) -> String {
     format!(
         "warning: {}: this replaces the cache ({why}): Terraform destroys the old one and creates a new, empty one, so its data is lost unless you take a snapshot first and restore it (or migrate the data), and clients must move to the new endpoint\n",
-        dir.display()
+        display(dir)
     )
 }
 
@@ -779,12 +793,15 @@ fn generate(args: &GenerateArgs, force: bool, exit_code: bool, prune: bool, out:
         ));
     }
     let (modules, mut worst) = modules(&job, Gate::Every, out);
+    let quiet = out.quiet;
     let mut waiting = |dir: &Path| {
-        let _ = writeln!(
-            io::stderr(),
-            "waiting for another rediform that is writing {}",
-            crate::encode::terminal(&dir.display().to_string())
-        );
+        if !quiet {
+            let _ = writeln!(
+                io::stderr(),
+                "waiting for another rediform that is writing {}",
+                display(dir)
+            );
+        }
     };
     for built in &modules {
         let Built { module: m, dir, .. } = built;
@@ -795,7 +812,7 @@ fn generate(args: &GenerateArgs, force: bool, exit_code: bool, prune: bool, out:
                 for c in changes.iter().filter(|c| matches!(c, Change::Foreign { .. })) {
                     worst = worst.max(out.error(&Error::Usage(format!(
                         "{} exists and was not generated by rediform; nothing of {} was written (move the file away, or pass --force to take it over)",
-                        c.path().display(),
+                        display(c.path()),
                         m.name
                     ))));
                 }
@@ -809,6 +826,10 @@ fn generate(args: &GenerateArgs, force: bool, exit_code: bool, prune: bool, out:
         if let Some(why) = replaces {
             out.warn(&replacement_warning(dir, &why));
         }
+        for stray in changes.iter().filter(|c| matches!(c, Change::Stray { .. })) {
+            out.warn(&format!("warning: {} {}\n", display(stray.path()), stray.reason()));
+            worst = worst.max(Outcome::Drift);
+        }
         let count = |verbs: &[&str]| changes.iter().filter(|c| verbs.contains(&c.verb())).count();
         let written = count(&["create", "update", "delete", "foreign"]);
         if exit_code && written > 0 {
@@ -816,7 +837,7 @@ fn generate(args: &GenerateArgs, force: bool, exit_code: bool, prune: bool, out:
         }
         out.print(&format!(
             "{}: {} created, {} updated, {} removed, {} unchanged\n",
-            dir.display(),
+            display(dir),
             count(&["create", "foreign"]),
             count(&["update"]),
             count(&["delete"]),
@@ -829,7 +850,7 @@ fn generate(args: &GenerateArgs, force: bool, exit_code: bool, prune: bool, out:
                 Ok(n) => {
                     out.print(&format!(
                         "{}: {n} removed (workload `{}` is gone)\n",
-                        orphan.dir.display(),
+                        display(&orphan.dir),
                         orphan.workload
                     ));
                     if exit_code {
@@ -841,7 +862,7 @@ fn generate(args: &GenerateArgs, force: bool, exit_code: bool, prune: bool, out:
         } else {
             out.warn(&format!(
                 "warning: {} holds the module of workload `{}`, which no workload file names any more (renamed, remapped or deleted); `rediform generate --prune` removes its generated files\n",
-                orphan.dir.display(),
+                display(&orphan.dir),
                 orphan.workload
             ));
         }
@@ -865,7 +886,7 @@ fn unified_diff(change: &Change) -> Option<String> {
         Change::Create { text, .. } => (String::new(), text),
         Change::Update { text, old, .. } => (String::from_utf8_lossy(old).into_owned(), text),
         Change::Delete { old, .. } => (String::from_utf8_lossy(old).into_owned(), ""),
-        Change::Foreign { .. } | Change::Leftover { .. } => return None,
+        Change::Foreign { .. } | Change::Leftover { .. } | Change::Stray { .. } => return None,
     };
     let path = display(change.path());
     let diff = similar::TextDiff::from_lines(old.as_str(), new);
@@ -900,7 +921,8 @@ fn print_drift(out: &mut Output, format: Format, r: &DriftReport) {
                 .map(|(workload, dir, why)| serde_json::json!({ "workload": workload, "path": display(dir), "why": why }))
                 .collect();
             let report = serde_json::json!({
-                "up_to_date": r.entries.is_empty(),
+                // Up to date only if every workload could be checked: a file with errors is not.
+                "up_to_date": r.entries.is_empty() && r.clean_run,
                 "changes": r.entries,
                 "replaces_cache": replaces,
                 "fix": if r.entries.is_empty() { None } else { Some(r.fix) },
@@ -1034,7 +1056,7 @@ fn init(file: &Path, project: bool, out: &mut Output) -> Outcome {
             }),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(Error::Usage(format!(
                 "{} already exists; rediform init never overwrites a file (name another: rediform init FILE)",
-                path.display()
+                display(path)
             ))),
             Err(source) => Err(Error::Io {
                 action: "cannot write",
@@ -1047,13 +1069,13 @@ fn init(file: &Path, project: bool, out: &mut Output) -> Outcome {
     if project && config.exists() {
         return out.error(&Error::Usage(format!(
             "{} already exists; rediform init never overwrites a file (run without --project)",
-            config.display()
+            display(config)
         )));
     }
     if let Err(e) = create(file, STARTER) {
         return out.error(&e);
     }
-    let mut text = format!("wrote {}\n", file.display());
+    let mut text = format!("wrote {}\n", display(file));
     if project {
         let dir = file
             .parent()
@@ -1066,20 +1088,17 @@ fn init(file: &Path, project: bool, out: &mut Output) -> Outcome {
         if let Err(e) = create(config, &body) {
             return out.error(&e);
         }
-        let _ = writeln!(text, "wrote {}", config.display());
+        let _ = writeln!(text, "wrote {}", display(config));
     }
     let run = if project {
         "rediform generate".to_owned()
     } else {
-        format!(
-            "rediform generate {}",
-            crate::encode::shell_word(&file.display().to_string())
-        )
+        format!("rediform generate {}", crate::encode::shell_word(&display(file)))
     };
     let _ = write!(
         text,
         "next: edit it, run `rediform decide {}` to see the path and costs, then `{run}` to write the Terraform module\neditor completion: `rediform schema > rediform.schema.json` beside it (its #:schema line points there)\n",
-        crate::encode::shell_word(&file.display().to_string())
+        crate::encode::shell_word(&display(file))
     );
     out.print(&text);
     Outcome::Success

@@ -143,6 +143,10 @@ pub fn markdown_text(text: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
+            // Up to three spaces may come before a block marker, four make a code block (§4.1,
+            // §4.4): a leading space or tab becomes its character reference, so the line starts
+            // with text.
+            c if i == 0 && (c == ' ' || is_hidden(c)) => out.push_str("&#32;"),
             '0'..='9' if i == 0 => {
                 // An ordered-list marker: up to 9 digits, then `.` or `)`, then a space or the end.
                 let digits = chars.iter().take_while(|d| d.is_ascii_digit()).count();
@@ -193,6 +197,23 @@ pub fn shell_word(text: &str) -> Cow<'_, str> {
         return Cow::Borrowed(text);
     }
     Cow::Owned(format!("'{}'", text.replace('\'', "'\\''")))
+}
+
+/// A path or name inside a line of rediform's output: every control and hidden character as
+/// `\uXXXX`, line breaks and tabs included, so a name can never start a line of its own.
+pub fn one_line(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_hidden) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_hidden(c) {
+            push_unicode_escape(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// The text for a terminal: control and hidden characters as `\uXXXX`, except the line breaks
@@ -254,6 +275,11 @@ mod tests {
         assert_eq!(markdown_text("[x](javascript:1)"), r"\[x\](javascript:1)");
         assert_eq!(markdown_text("# h\n- l"), r"\# h - l");
         assert_eq!(markdown_text("- item"), r"\- item");
+        // Indented, a marker still opens a block (up to 3 spaces), or the line is code (4).
+        assert_eq!(markdown_text("   # h"), r"&#32;  # h");
+        assert_eq!(markdown_text("    code"), "&#32;   code");
+        assert_eq!(markdown_text("\t> q"), "&#32;> q");
+        assert_eq!(markdown_text("\u{1}   # h"), "&#32;   # h");
         assert_eq!(markdown_text("12. x 3. y"), r"12\. x 3. y");
         assert_eq!(markdown_text("8.0 and 15.79 GiB"), "8.0 and 15.79 GiB");
         assert_eq!(markdown_text("7)"), r"7\)");

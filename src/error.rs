@@ -47,7 +47,7 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     /// Reading or writing failed.
-    #[error("{action} {}: {source}", path.display())]
+    #[error("{action} {}: {source}", crate::encode::one_line(&path.display().to_string()))]
     Io {
         /// What was being done ("cannot read").
         action: &'static str,
@@ -60,6 +60,9 @@ pub enum Error {
 
 impl From<crate::emit::EmitError> for Error {
     fn from(e: crate::emit::EmitError) -> Error {
+        if e.in_the_way {
+            return Error::Usage(e.to_string());
+        }
         Error::Io {
             action: e.action,
             path: e.path,

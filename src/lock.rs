@@ -106,16 +106,20 @@ pub fn render(workload: &str, source_file: &str, cache: &str, files: &BTreeMap<S
     text
 }
 
-/// The text of a lock without its `build` line: what two builds that render the same module
-/// agree on.
+/// The text of a lock without its first `build` line (with its line break): what two builds
+/// that render the same module agree on. Every other byte counts: a second `build` line, CRLF
+/// line ends or a missing final newline make two locks differ.
 pub fn without_build(text: &str) -> String {
-    text.lines()
-        .filter(|l| !l.starts_with("build "))
-        .fold(String::with_capacity(text.len()), |mut out, l| {
-            out.push_str(l);
-            out.push('\n');
-            out
-        })
+    let mut out = String::with_capacity(text.len());
+    let mut skipped = false;
+    for line in text.split_inclusive('\n') {
+        if !skipped && line.starts_with("build ") {
+            skipped = true;
+            continue;
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 /// A parsed lock file.

@@ -363,6 +363,18 @@ fn layout(spec: &ModuleSpec) -> Vec<(&'static str, String)> {
     layout
 }
 
+/// Whether rediform generates a file of this name on some path (`main.tf`, `logs.tf`,
+/// `user_data.sh.tftpl`, the README …): the names of the built-in templates.
+pub fn is_generated_name(name: &str) -> bool {
+    TEMPLATES.iter().any(|(template, _)| {
+        template
+            .rsplit('/')
+            .next()
+            .and_then(|file| file.strip_suffix(".tera"))
+            .is_some_and(|file| file == name)
+    })
+}
+
 /// The header every generated file starts with (SPEC §6); the workload file's name goes through
 /// the comment encoder of the file's language, so it stays one comment line whatever it holds.
 /// `terraform.tfvars.example` is meant to be copied and edited: its header says so instead of "DO

@@ -61,7 +61,10 @@ impl Job {
                 }
                 for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
                     let hidden = entry.file_name().to_string_lossy().starts_with('.');
-                    if !hidden && entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    // A directory with a rediform.toml of its own is another project: its
+                    // modules are its own, never this project's orphans.
+                    let nested = entry.path().join(config::FILE_NAME).exists();
+                    if !hidden && !nested && entry.file_type().is_ok_and(|t| t.is_dir()) {
                         pending.push(entry.path());
                     }
                 }
@@ -112,6 +115,34 @@ pub(super) fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// A path as the file system resolves it: its longest existing ancestor canonicalized (symlinks
+/// followed, absolute), the rest appended as written (normalized). Two spellings of one
+/// directory, a symlink to it included, give the same path, whether it exists yet or not.
+pub(super) fn canonical(path: &Path) -> PathBuf {
+    let path = normalize(path);
+    let mut rest = Vec::new();
+    let mut existing = path.as_path();
+    loop {
+        let probe = if existing.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            existing
+        };
+        if let Ok(real) = probe.canonicalize() {
+            let mut out = real;
+            out.extend(rest.iter().rev());
+            return out;
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return path,
+        }
+    }
 }
 
 /// The nearest `rediform.toml`: in the current directory or a parent, up to the repository root
@@ -167,7 +198,7 @@ pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
             return Err(Error::Usage(match &found {
                 Some((_, file)) => format!(
                     "no workload files given, and {} lists none: add `workloads = [\"<dir or file>\", ...]` to it, or name the files",
-                    file.display()
+                    display(file)
                 ),
                 None => "no workload files given, and no rediform.toml (with `workloads = [...]`) in this directory or above it up to the repository root".to_owned(),
             }));
@@ -185,10 +216,10 @@ pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
             return Err(Error::Usage(if path.is_dir() {
                 format!(
                     "no workload files found in {} (a workload file is a .toml file with a [workload] table)",
-                    path.display()
+                    display(path)
                 )
             } else {
-                format!("{} does not exist", path.display())
+                format!("{} does not exist", display(path))
             }));
         }
         for file in found {
@@ -202,14 +233,7 @@ pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
         (None, Some(out)) => at_base(out),
         (None, None) => PathBuf::from("generated"),
     };
-    let fix = {
-        let mut words = vec!["rediform generate".to_owned()];
-        words.extend(args.files.iter().map(|f| display(f)));
-        if let Some(out) = &args.out {
-            words.push(format!("--out {}", out.display()));
-        }
-        words.join(" ")
-    };
+    let fix = fix_command(args);
     let mapped_names = if args.files.is_empty() {
         config.modules.keys().cloned().collect()
     } else {
@@ -236,11 +260,39 @@ pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
     })
 }
 
+/// The command that brings the tree up to date, as it would be typed: every path one shell
+/// word, and the options of this run that change what is written.
+fn fix_command(args: &GenerateArgs) -> String {
+    let word = |p: &std::path::Path| crate::encode::shell_word(&p.display().to_string()).into_owned();
+    let mut words = vec!["rediform generate".to_owned()];
+    for (flag, value) in [
+        ("--out", &args.out),
+        ("--templates", &args.templates),
+        ("--prices", &args.prices),
+    ] {
+        if let Some(value) = value {
+            words.push(format!("{flag} {}", word(value)));
+        }
+    }
+    if args.as_module {
+        words.push("--as-module".to_owned());
+    }
+    if args.workloads_only {
+        words.push("--workloads-only".to_owned());
+    }
+    // A path that starts with `-` would read as an option: `--` ends the options then.
+    if args.files.iter().any(|f| f.to_string_lossy().starts_with('-')) {
+        words.push("--".to_owned());
+    }
+    words.extend(args.files.iter().map(|f| word(f)));
+    words.join(" ")
+}
+
 /// What `rediform.toml` may not say: a glob among `workloads` (rediform searches directories;
 /// it does not expand patterns), or an output directory outside the repository root unless
 /// `allow_outside_root = true`.
 fn check_config(config: &Config, file: &Path) -> Result<(), Error> {
-    let problem = |what: String| Error::Usage(format!("{}: {what}", file.display()));
+    let problem = |what: String| Error::Usage(format!("{}: {what}", display(file)));
     for w in &config.workloads {
         let text = w.to_string_lossy();
         if text.contains(['*', '?', '[']) {
@@ -258,10 +310,13 @@ fn check_config(config: &Config, file: &Path) -> Result<(), Error> {
                 .iter()
                 .map(|(name, d)| (format!("[modules] `{name}`"), d)),
         ) {
-            if outside(dir) {
+            // Textually inside, it may still lead outside through a symlink.
+            let root = canonical(file.parent().unwrap_or(Path::new(".")));
+            let base = file.parent().unwrap_or(Path::new("."));
+            if outside(dir) || !canonical(&base.join(dir)).starts_with(&root) {
                 return Err(problem(format!(
                     "{what} = \"{}\" is outside the repository root, where generate would write; use a path inside it, or set `allow_outside_root = true` if that is what you mean",
-                    dir.display()
+                    display(dir)
                 )));
             }
         }
@@ -289,8 +344,10 @@ fn expand(path: &Path, only_workloads: bool) -> Result<Vec<PathBuf>, Error> {
 
 /// Whether a TOML file is a workload file: it has a `[workload]` table, or it does not parse but
 /// says `[workload]` (so that its errors are reported rather than the file skipped).
+/// A file that cannot be read as an input (a FIFO, a device, a file too large: `read_text`'s
+/// limits) counts as one, so that reading it reports why instead of skipping it silently.
 fn is_workload(path: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Ok(text) = read_text(path) else {
         return true;
     };
     match toml::from_str::<toml::Table>(&text) {

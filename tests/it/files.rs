@@ -228,12 +228,29 @@ fn issue_10_fifos_devices_and_huge_files_are_refused_at_once() {
     assert!(status.success());
     let huge = dir.path().join("huge.toml");
     fs::write(&huge, vec![b'#'; 5 * 1024 * 1024]).unwrap();
+    // A sparse gigabyte in a workloads directory, beside a good file: refused, not skipped.
+    fs::create_dir(dir.path().join("big")).unwrap();
+    fs::copy(
+        support::root().join("fixtures/dev-cache.toml"),
+        dir.path().join("big/dev-cache.toml"),
+    )
+    .unwrap();
+    fs::File::create(dir.path().join("big/sparse.toml"))
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
     for args in [
         vec!["decide", "w.toml"],
         vec!["generate", "w.toml"],
         vec!["decide", "/dev/zero"],
         vec!["decide", "huge.toml"],
         vec!["generate", "--prices", "/dev/zero", "huge.toml"],
+        // A pre-commit hook's --workloads-only reads a file to see if it is a workload: with the
+        // same limits (an attack hung it on a FIFO and filled the memory from /dev/zero).
+        vec!["check", "--workloads-only", "w.toml"],
+        vec!["generate", "--workloads-only", "w.toml"],
+        vec!["check", "--workloads-only", "/dev/zero"],
+        vec!["check", "big"],
     ] {
         let mut child = support::rediform_process()
             .current_dir(dir.path())
@@ -380,4 +397,280 @@ fn issue_10_numbers_out_of_bounds_name_their_key() {
     let (code, _, err) = run(dir.path(), &["decide", "huge.toml"]);
     assert_eq!(code, 2, "{err}");
     assert!(!err.contains("panicked"), "{err}");
+}
+
+/// A `--force` that cannot finish leaves the user's files as they were: a directory in the way
+/// is refused before anything is written (an attack lost the user's main.tf this way).
+#[test]
+fn a_force_that_cannot_finish_keeps_the_users_files() {
+    let (dir, module) = generated("dev-cache.toml");
+    fs::write(module.join("main.tf"), "resource \"null_resource\" \"mine\" {}\n").unwrap();
+    fs::remove_file(module.join("versions.tf")).unwrap();
+    fs::create_dir(module.join("versions.tf")).unwrap();
+    let (code, _, err) = run(dir.path(), &["generate", "--force", "dev-cache.toml"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("versions.tf") && err.contains("move it out of the way"),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(module.join("main.tf")).unwrap(),
+        "resource \"null_resource\" \"mine\" {}\n"
+    );
+}
+
+/// Two spellings of one module directory (a symlink, an absolute path) are one directory: two
+/// workloads mapped to it write nothing.
+#[cfg(unix)]
+#[test]
+fn two_workloads_cannot_share_a_directory_through_a_symlink_or_an_absolute_path() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    fs::create_dir(dir.path().join("w")).unwrap();
+    for f in ["dev-cache.toml", "session-store.toml"] {
+        fs::copy(support::root().join("fixtures").join(f), dir.path().join("w").join(f)).unwrap();
+    }
+    fs::create_dir_all(dir.path().join("m/a")).unwrap();
+    std::os::unix::fs::symlink("a", dir.path().join("m/alias")).unwrap();
+    let absolute = dir.path().join("generated/checkout-sessions");
+    for modules in [
+        "dev-cache = \"m/a\"\ncheckout-sessions = \"m/alias\"\n".to_owned(),
+        format!(
+            "dev-cache = \"generated/checkout-sessions\"\ncheckout-sessions = {:?}\n",
+            absolute.display().to_string()
+        ),
+    ] {
+        fs::write(
+            dir.path().join("rediform.toml"),
+            format!("workloads = [\"w\"]\nallow_outside_root = true\n[modules]\n{modules}"),
+        )
+        .unwrap();
+        let (code, _, err) = run(dir.path(), &["generate"]);
+        assert_eq!(code, 2, "{modules}: {err}");
+        assert!(err.contains("map to one module directory"), "{err}");
+        assert!(!dir.path().join("m/a/main.tf").exists() && !absolute.join("main.tf").exists());
+    }
+}
+
+/// A project inside the project (a team's own rediform.toml) is not the outer project's: its
+/// modules are never the outer one's orphans, and --prune leaves them.
+#[test]
+fn a_nested_project_is_not_pruned_by_the_outer_one() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    for (sub, fixture) in [("", "dev-cache.toml"), ("teamb/", "session-store.toml")] {
+        fs::create_dir_all(dir.path().join(sub).join("w")).unwrap();
+        fs::copy(
+            support::root().join("fixtures").join(fixture),
+            dir.path().join(sub).join("w").join(fixture),
+        )
+        .unwrap();
+        fs::write(dir.path().join(sub).join("rediform.toml"), "workloads = [\"w\"]\n").unwrap();
+    }
+    assert_eq!(run(&dir.path().join("teamb"), &["generate"]).0, 0);
+    assert_eq!(run(dir.path(), &["generate", "--prune"]).0, 0);
+    assert!(dir.path().join("teamb/generated/checkout-sessions/main.tf").exists());
+    let (code, out, err) = run(dir.path(), &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+/// The `fix:` line is a command to paste: every path one shell word.
+#[test]
+fn the_fix_command_quotes_its_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "x.toml;touch PWNED;echo .toml";
+    fs::copy(support::root().join("fixtures/dev-cache.toml"), dir.path().join(name)).unwrap();
+    let (code, out, _) = run(dir.path(), &["check", "--format", "json", "--out", "my out", name]);
+    assert_eq!(code, 1);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        json["fix"],
+        "rediform generate --out 'my out' 'x.toml;touch PWNED;echo .toml'"
+    );
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("echo {}", json["fix"].as_str().unwrap()))
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(!dir.path().join("PWNED").exists());
+}
+
+/// The lock is compared byte for byte, its `build` line aside: CRLF line ends, a missing final
+/// newline or a second `build` line are drift.
+#[test]
+fn the_lock_is_compared_byte_for_byte_but_for_its_build_line() {
+    let (dir, module) = generated("dev-cache.toml");
+    let lock = module.join(".rediform.lock");
+    let text = fs::read_to_string(&lock).unwrap();
+    let other_build = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("build ") {
+                "build 0.0.0-another".to_owned()
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    fs::write(&lock, &other_build).unwrap();
+    assert_eq!(
+        run(dir.path(), &["check", "dev-cache.toml"]).0,
+        0,
+        "another build alone is no drift"
+    );
+    for forged in [
+        text.replace('\n', "\r\n"),
+        text.trim_end().to_owned(),
+        format!("{text}build evil\n"),
+    ] {
+        fs::write(&lock, &forged).unwrap();
+        let (code, out, _) = run(dir.path(), &["check", "dev-cache.toml"]);
+        assert_eq!(code, 1, "{forged:?}: {out}");
+    }
+}
+
+/// Files headed as rediform's and named as its files, left when the lock was lost, are reported
+/// (Terraform would read them) and kept (no lock says they are rediform's).
+#[test]
+fn stale_generated_files_without_a_lock_are_reported_not_deleted() {
+    let (dir, module) = generated("session-store.toml");
+    fs::remove_file(module.join(".rediform.lock")).unwrap();
+    let file = dir.path().join("session-store.toml");
+    let text = fs::read_to_string(&file).unwrap();
+    fs::write(&file, format!("{text}\n[override]\npath = \"serverless\"\n")).unwrap();
+    let (code, _, err) = run(dir.path(), &["generate", "--force", "session-store.toml"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("logs.tf carries rediform's header but no lock lists it"),
+        "{err}"
+    );
+    let (code, out, _) = run(dir.path(), &["check", "session-store.toml"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("logs.tf carries rediform's header"), "{out}");
+    assert!(module.join("logs.tf").exists());
+    for stale in ["logs.tf", "network.tf", "parameters.tf"] {
+        fs::remove_file(module.join(stale)).unwrap();
+    }
+    assert_eq!(run(dir.path(), &["check", "session-store.toml"]).0, 0);
+}
+
+/// Only rediform's own temporary names are leftovers: a user's file that merely looks like one
+/// stays, and a directory of that shape blocks nothing.
+#[test]
+fn a_users_file_is_never_taken_for_a_leftover() {
+    let (dir, module) = generated("dev-cache.toml");
+    fs::write(module.join(".terraform.rediform-notes.tmp"), "notes").unwrap();
+    fs::create_dir(module.join(".rediform-abcdef.tmp")).unwrap();
+    assert_eq!(run(dir.path(), &["check", "dev-cache.toml"]).0, 0);
+    assert_eq!(run(dir.path(), &["generate", "dev-cache.toml"]).0, 0);
+    assert!(module.join(".terraform.rediform-notes.tmp").exists());
+}
+
+/// `rediform.toml` mistakes found through the file system: an `out` that a symlink leads outside
+/// the repository, a [modules] name matching no readable workload while another file is broken.
+#[cfg(unix)]
+#[test]
+fn rediform_toml_mistakes_behind_symlinks_and_broken_files_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    fs::create_dir(dir.path().join("w")).unwrap();
+    fs::copy(
+        support::root().join("fixtures/dev-cache.toml"),
+        dir.path().join("w/dev-cache.toml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("gen")).unwrap();
+    fs::write(dir.path().join("rediform.toml"), "workloads = [\"w\"]\nout = \"gen\"\n").unwrap();
+    let (code, _, err) = run(dir.path(), &["generate"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("outside the repository root"), "{err}");
+    assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+
+    fs::write(dir.path().join("w/broken.toml"), "[workload]\nname = \"x\"\n").unwrap();
+    fs::write(
+        dir.path().join("rediform.toml"),
+        "workloads = [\"w\"]\n[modules]\ndev-cach = \"infra/dev\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(dir.path(), &["generate"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("[modules] maps `dev-cach`") && err.contains("did you mean `dev-cache`"),
+        "{err}"
+    );
+    assert!(!dir.path().join("generated").exists());
+}
+
+/// A path cannot add a line to the output: line breaks in it are escaped.
+#[test]
+fn a_path_with_a_line_break_stays_on_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    fs::create_dir(dir.path().join("w")).unwrap();
+    fs::copy(
+        support::root().join("fixtures/dev-cache.toml"),
+        dir.path().join("w/dev-cache.toml"),
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("rediform.toml"),
+        "workloads = [\"w\"]\n[modules]\ndev-cache = \"m\\n1 module(s) up to date\\nx\"\n",
+    )
+    .unwrap();
+    let (code, out, _) = run(dir.path(), &["check"]);
+    assert_eq!(code, 1);
+    assert!(!out.lines().any(|l| l == "1 module(s) up to date"), "{out}");
+    assert!(out.contains("m\\u000a1 module(s) up to date"), "{out}");
+}
+
+/// Smaller things an attack found: JSON says not up to date when a file is invalid; absurd prices
+/// are refused; a FIFO among the templates is an error; a file or a broken link where a module
+/// directory goes is "in the way" (exit 2); a lock that lists itself does not break --prune.
+#[cfg(unix)]
+#[test]
+fn small_things_an_attack_found() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("bad.toml"), "[workload]\nname = \"x\"\n").unwrap();
+    let (code, out, _) = run(dir.path(), &["check", "--format", "json", "bad.toml"]);
+    assert_eq!(code, 2);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["up_to_date"], false);
+
+    fs::copy(
+        support::root().join("fixtures/dev-cache.toml"),
+        dir.path().join("dev-cache.toml"),
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("p.toml"),
+        "[elasticache_nodes.\"cache.t4g.micro\"]\nvalkey = 1e308\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(dir.path(), &["decide", "--prices", "p.toml", "dev-cache.toml"]);
+    assert_eq!(code, 2, "{err}");
+
+    fs::create_dir_all(dir.path().join("t/elasticache")).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("t/elasticache/main.tf.tera"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (code, _, err) = run(dir.path(), &["generate", "--templates", "t", "dev-cache.toml"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("regular file"), "{err}");
+
+    fs::create_dir(dir.path().join("generated")).unwrap();
+    fs::write(dir.path().join("generated/dev-cache"), "a file").unwrap();
+    let (code, _, err) = run(dir.path(), &["generate", "dev-cache.toml"]);
+    assert_eq!(code, 2, "{err}");
+    fs::remove_file(dir.path().join("generated/dev-cache")).unwrap();
+    std::os::unix::fs::symlink("nowhere", dir.path().join("generated/dev-cache")).unwrap();
+    let (code, _, err) = run(dir.path(), &["generate", "dev-cache.toml"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("symbolic link to nothing"), "{err}");
 }

@@ -215,3 +215,24 @@ fn a_file_name_cannot_inject_into_the_boot_script_template() {
         }
     }
 }
+
+proptest! {
+    /// Whatever a description holds, CommonMark reads the encoded text as one paragraph of plain
+    /// text that says what the user wrote: no heading, list, quote, code block, emphasis, link or
+    /// HTML (found by an attack: leading spaces before `#` opened a heading).
+    #[test]
+    fn markdown_text_is_one_paragraph_of_the_same_text(text in "[ \t#>*_`\\[\\]()!<>&|~=+.0-9a-z\\\\-]{0,24}") {
+        use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+        let encoded = rediform::encode::markdown_text(&text);
+        let mut plain = String::new();
+        for event in Parser::new(&encoded) {
+            match event {
+                Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph) => {}
+                Event::Text(t) => plain.push_str(&t),
+                other => prop_assert!(false, "{text:?} -> {encoded:?} gives {other:?}"),
+            }
+        }
+        let expected = text.replace('\t', " ");
+        prop_assert_eq!(plain.trim(), expected.trim(), "{:?} -> {:?}", text, encoded);
+    }
+}
