@@ -32,6 +32,10 @@ pub struct Catalog {
     /// Prices (from prices.toml, possibly overridden).
     #[serde(skip_deserializing)]
     pub prices: Prices,
+    /// With a prices file for another region: the tables whose figures are still the built-in
+    /// region's (so the estimates mix two regions, and rediform says so).
+    #[serde(skip)]
+    pub stale_prices: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -326,6 +330,7 @@ impl Catalog {
         let overrides: toml::Table =
             toml::from_str(text).map_err(|e| PricesError(vec![crate::workload::from_toml_error(text, &e)]))?;
         let mut merged: toml::Table = toml::from_str(PRICES_TOML).expect("src/data/prices.toml is valid");
+        let stale = stale_tables(&merged, &overrides);
         let mut problems = Vec::new();
         merge(&mut merged, overrides, "", &mut problems);
         if !problems.is_empty() {
@@ -334,6 +339,9 @@ impl Catalog {
         catalog.prices = toml::Value::Table(merged)
             .try_into()
             .map_err(|e: toml::de::Error| PricesError(vec![Diagnostic::new("", e.message().to_owned())]))?;
+        if catalog.prices.meta.region != Catalog::embedded().prices.meta.region {
+            catalog.stale_prices = stale;
+        }
         // Every figure is printed in dollars; a file in another currency would be mislabelled.
         if catalog.prices.meta.currency != "USD" {
             return Err(PricesError(vec![Diagnostic::new(
@@ -447,6 +455,47 @@ const OPTIONAL_FIGURES: &[&str] = &[
     "reserved_1y_memcached",
     "reserved_1y",
 ];
+
+/// Figures that are not prices but allowances and floors, the same in every region.
+const REGIONLESS_KEYS: &[&str] = &["min_storage_gb", "free_backups_per_cluster", "valkey_free_gb_per_month"];
+
+/// The tables of `base` (the built-in prices) with a price that `over` does not replace, named as
+/// a user would look them up: `s3`, `memorydb_nodes (9 of 9)`.
+fn stale_tables(base: &toml::Table, over: &toml::Table) -> Vec<String> {
+    let prices = |t: &toml::Table| -> Vec<String> {
+        t.iter()
+            .filter(|(_, v)| v.is_float() || v.is_integer())
+            .filter(|(k, _)| !REGIONLESS_KEYS.contains(&k.as_str()))
+            .map(|(k, _)| k.clone())
+            .collect()
+    };
+    let covered =
+        |t: &toml::Table, o: Option<&toml::Table>| prices(t).iter().all(|k| o.is_some_and(|o| o.contains_key(k)));
+    let mut stale = Vec::new();
+    for (name, value) in base {
+        let Some(table) = value.as_table() else { continue };
+        if name == "meta" {
+            continue;
+        }
+        let over = over.get(name).and_then(toml::Value::as_table);
+        if !prices(table).is_empty() {
+            if !covered(table, over) {
+                stale.push(name.clone());
+            }
+            continue;
+        }
+        // A table of tables: a node type, an engine.
+        let inner: Vec<(&String, &toml::Table)> = table.iter().filter_map(|(k, v)| Some((k, v.as_table()?))).collect();
+        let missing = inner
+            .iter()
+            .filter(|(k, t)| !covered(t, over.and_then(|o| o.get(*k)).and_then(toml::Value::as_table)))
+            .count();
+        if missing > 0 {
+            stale.push(format!("{name} ({missing} of {})", inner.len()));
+        }
+    }
+    stale
+}
 
 /// Puts `over` into `base`, key by key, reporting keys `base` does not have and type changes.
 /// A price or figure must be a number from 0 to 10^9 (TOML allows `nan`, `inf`, negative and

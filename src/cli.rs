@@ -98,6 +98,9 @@ enum Command {
     },
     /// Print the prices in force (built-in, or from --prices / rediform.toml): region, date, sources.
     Prices {
+        /// Import AWS Price List offer files instead.
+        #[command(subcommand)]
+        action: Option<PricesAction>,
         /// A TOML file whose prices replace the built-in ones.
         #[arg(long, value_name = "FILE")]
         prices: Option<PathBuf>,
@@ -150,6 +153,26 @@ enum Format {
     Json,
 }
 
+// Doc comments are the --help text here: no Markdown.
+#[allow(clippy::doc_markdown)]
+#[derive(Debug, clap::Subcommand)]
+enum PricesAction {
+    /// Read AWS Price List offer files (AmazonElastiCache, AmazonEC2: the JSON AWS publishes per
+    /// service and region) and write the prices of one region as a file --prices accepts.
+    Import {
+        /// Offer files, e.g. AmazonElastiCache/current/eu-west-1/index.json, downloaded from
+        /// https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/<offer>/current/<region>/index.json
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+        /// The region whose prices are kept (the files' regionCode).
+        #[arg(long)]
+        region: String,
+        /// Write the prices file here (refuses to overwrite) instead of printing it.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum DataFormat {
     Text,
@@ -195,7 +218,16 @@ where
             };
             decide(&args, format, &mut out)
         }
-        Command::Prices { prices, format } => prices_command(prices, format, &mut out),
+        Command::Prices {
+            action:
+                Some(PricesAction::Import {
+                    files,
+                    region,
+                    out: file,
+                }),
+            ..
+        } => prices_import(&files, &region, file.as_deref(), &mut out),
+        Command::Prices { prices, format, .. } => prices_command(prices, format, &mut out),
         Command::Catalog { format } => catalog_command(format, &mut out),
         Command::Generate {
             args,
@@ -393,12 +425,14 @@ fn plan_file(path: &Path, catalog: &Catalog) -> Result<Plan, Error> {
 
 /// One clear diagnostic for a TOML file that shares no table with a workload file (a
 /// `taplo.toml` or `Cargo.toml` passed by mistake), instead of one per unknown key.
+/// The tables of a workload file: a TOML file with any of them is one (perhaps a damaged one).
+const WORKLOAD_TABLES: [&str; 9] = [
+    "workload", "data", "traffic", "team", "engine", "network", "alarms", "backup", "override",
+];
+
 fn not_a_workload(text: &str) -> Option<Vec<Diagnostic>> {
-    const TABLES: [&str; 9] = [
-        "workload", "data", "traffic", "team", "engine", "network", "alarms", "backup", "override",
-    ];
     let table: toml::Table = toml::from_str(text).ok()?;
-    if table.is_empty() || table.keys().any(|k| TABLES.contains(&k.as_str())) {
+    if table.is_empty() || table.keys().any(|k| WORKLOAD_TABLES.contains(&k.as_str())) {
         return None;
     }
     Some(vec![Diagnostic::new(
@@ -457,6 +491,93 @@ fn prices_command(prices: Option<PathBuf>, format: DataFormat, out: &mut Output)
         DataFormat::Json => report::prices_json(&catalog, &origin),
         DataFormat::Text => report::prices_text(&catalog, &origin),
     });
+    Outcome::Success
+}
+
+/// `rediform prices import`: AWS offer files in, a prices file out (stdout or `--out`).
+fn prices_import(files: &[PathBuf], region: &str, to: Option<&Path>, out: &mut Output) -> Outcome {
+    if !crate::workload::is_region(region) {
+        return out.error(&Error::Usage(format!(
+            "`{region}` is not an AWS region name (such as \"eu-west-1\")"
+        )));
+    }
+    let mut offers = Vec::new();
+    for file in files {
+        // The same limits as every input, but for the size: an EC2 offer file is gigabytes,
+        // read as a stream, never whole.
+        match std::fs::metadata(file) {
+            Ok(m) if m.is_file() => {}
+            Ok(_) => {
+                return out.error(&Error::Usage(format!(
+                    "{}: not a regular file; name an offer file (index.json)",
+                    display(file)
+                )))
+            }
+            Err(source) => {
+                return out.error(&Error::Io {
+                    action: "cannot read",
+                    path: file.clone(),
+                    source,
+                })
+            }
+        }
+        let path = file.clone();
+        offers.push(crate::import::OfferFile {
+            name: display(file),
+            open: Box::new(move || Ok(Box::new(std::fs::File::open(&path)?) as Box<dyn io::Read>)),
+        });
+    }
+    let imported = match crate::import::import(&offers, region, &Catalog::embedded()) {
+        Ok(i) => i,
+        Err(e @ crate::import::ImportError::Io { .. }) => {
+            let _ = writeln!(io::stderr(), "error: {}", crate::encode::terminal(&e.to_string()));
+            return Outcome::Io;
+        }
+        Err(e) => return out.error(&Error::Usage(e.to_string())),
+    };
+    // The file must be one --prices accepts.
+    if let Err(e) = Catalog::with_prices(&imported.toml) {
+        return out.error(&Error::Usage(format!(
+            "rediform bug, please report it: the imported prices do not load: {e}"
+        )));
+    }
+    for line in &imported.skipped {
+        out.warn(&format!("warning: {line}\n"));
+    }
+    match to {
+        None => out.print(&imported.toml),
+        Some(path) => {
+            let written = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .and_then(|mut f| f.write_all(imported.toml.as_bytes()));
+            if let Err(source) = written {
+                if source.kind() == io::ErrorKind::AlreadyExists {
+                    return out.error(&Error::Usage(format!(
+                        "{} already exists; rediform does not overwrite it",
+                        display(path)
+                    )));
+                }
+                return out.error(&Error::Io {
+                    action: "cannot write",
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+            let mut text = String::new();
+            for line in &imported.summary {
+                let _ = writeln!(text, "{line}");
+            }
+            let _ = writeln!(
+                text,
+                "wrote {}; use it with --prices {} (or prices = \"...\" in rediform.toml)",
+                display(path),
+                crate::encode::shell_word(&display(path))
+            );
+            out.print(&text);
+        }
+    }
     Outcome::Success
 }
 
@@ -557,6 +678,16 @@ fn load_units(job: &project::Job, out: &mut Output) -> (Vec<Unit>, Outcome) {
         match load_workload(file) {
             Ok((text, workload)) => {
                 let dir = job.module_dir(workload.name.as_str());
+                // Inside the project, a module directory may still lead out of it through a
+                // symbolic link (a committed `generated/<name>` link).
+                if job.has_project() && !job.allow_outside_root && job.relative_dir(&dir).is_none() {
+                    worst = worst.max(out.error(&Error::Usage(format!(
+                        "{}: the module directory of `{}` leads outside the repository root (through a symbolic link?); nothing of it was written. Remove the link, or set `allow_outside_root = true` in rediform.toml if that is what you mean",
+                        display(&dir),
+                        workload.name
+                    ))));
+                    continue;
+                }
                 units.push(Unit {
                     source: job.source_name(file),
                     file: file.clone(),
@@ -669,7 +800,8 @@ fn modules(job: &project::Job, gate: Gate, out: &mut Output) -> (Vec<Built>, Out
     };
     let build = |unit: &Unit| -> Result<Module, Error> {
         let plan = plan::build(&unit.workload, &catalog).map_err(|d| input_error(&unit.file, &unit.text, d))?;
-        let spec = module::spec(&plan, &unit.source, job.as_module);
+        let mut spec = module::spec(&plan, &unit.source, job.as_module);
+        spec.module_dir = job.relative_dir(&unit.dir);
         render::render_with(&spec, &templates, gate).map_err(|e| render_error(job, &unit.file, &e))
     };
     let results = parallel_map(&units, build);
@@ -751,6 +883,15 @@ fn orphans(job: &project::Job, built: &[Built], complete: bool) -> Vec<Orphan> {
         .filter(|dir| !live.contains(&project::canonical(dir)))
         .filter_map(|dir| {
             let lock = emit::current_lock(&dir)?;
+            // A module copied elsewhere (an example in the docs) records the directory it was
+            // generated in: it is the user's copy, not an orphan of the project.
+            if lock
+                .dir
+                .as_ref()
+                .is_some_and(|d| Some(d) != job.relative_dir(&dir).as_ref())
+            {
+                return None;
+            }
             let workload = if lock.workload.is_empty() {
                 dir.file_name()
                     .map(|n| n.to_string_lossy().into_owned())
@@ -847,12 +988,19 @@ fn generate(args: &GenerateArgs, force: bool, exit_code: bool, prune: bool, out:
     for orphan in orphans(&job, &modules, worst == Outcome::Success) {
         if prune {
             match emit::prune(&orphan.dir, &mut waiting) {
-                Ok(n) => {
+                Ok(pruned) => {
                     out.print(&format!(
-                        "{}: {n} removed (workload `{}` is gone)\n",
+                        "{}: {} removed (workload `{}` is gone)\n",
                         display(&orphan.dir),
+                        pruned.removed,
                         orphan.workload
                     ));
+                    for name in &pruned.kept {
+                        out.warn(&format!(
+                            "warning: {} kept: it was edited by hand after rediform wrote it; remove it yourself if the edit is not needed\n",
+                            display(&orphan.dir.join(name))
+                        ));
+                    }
                     if exit_code {
                         worst = worst.max(Outcome::Drift);
                     }
@@ -1011,9 +1159,25 @@ fn check(args: &GenerateArgs, format: Format, show_diff: bool, out: &mut Output)
         reason: "holds the module of a workload no workload file names any more; generate --prune removes it",
     }));
     let foreign = drift.iter().any(|(_, _, c)| matches!(c, Change::Foreign { .. }));
+    // Only a file or a link can be taken over; a directory (or a FIFO, or a file too large to be
+    // rediform's) must be moved.
+    let immovable = drift.iter().any(|(_, _, c)| {
+        matches!(
+            c,
+            Change::Foreign {
+                old: emit::Before::Other,
+                ..
+            }
+        )
+    });
     // A fix that works: a file in the way is moved or taken over, an orphan pruned.
     let mut fix = job.fix.clone();
-    if foreign {
+    if immovable {
+        fix = format!(
+            "move what is in the way (a directory or special file at a generated file's name), then: {}",
+            job.fix
+        );
+    } else if foreign {
         fix = format!("move the files in the way, or take them over: {} --force", job.fix);
     }
     if !orphans.is_empty() {
@@ -1072,15 +1236,29 @@ fn init(file: &Path, project: bool, out: &mut Output) -> Outcome {
             display(config)
         )));
     }
+    // rediform.toml goes here and names the workload directory relative to here.
+    let parent = file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let workloads_dir = project::canonical(parent)
+        .strip_prefix(project::canonical(Path::new(".")))
+        .map(slash_path);
+    if project && workloads_dir.is_err() {
+        return out.error(&Error::Usage(format!(
+            "{} is outside this directory, where --project writes rediform.toml: run init from the repository root, with a path inside it",
+            display(file)
+        )));
+    }
     if let Err(e) = create(file, STARTER) {
         return out.error(&e);
     }
     let mut text = format!("wrote {}\n", display(file));
     if project {
-        let dir = file
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .map_or_else(|| ".".to_owned(), slash_path);
+        let dir = match workloads_dir {
+            Ok(d) if !d.is_empty() => d,
+            _ => ".".to_owned(),
+        };
         let body = format!(
             "# rediform project file: `rediform generate` and `rediform check` with no arguments use it.\nout = \"generated\"\nworkloads = [{}]\n",
             serde_json::to_string(&dir).expect("a string serializes")

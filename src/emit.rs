@@ -20,7 +20,6 @@
 //!
 //! Nothing here decides that a module is current without comparing its bytes (SPEC §9 "trust").
 
-use std::fmt::Write as _;
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -238,9 +237,19 @@ fn read_lock(dir: &Path) -> Result<Option<Lock>, EmitError> {
 /// Whether a file on disk is rediform's: listed in the lock and headed exactly as rediform heads
 /// it (SPEC §9).
 fn owned(lock: Option<&Lock>, name: &str, bytes: &[u8]) -> bool {
-    lock.is_some_and(|l| {
-        l.lists(name) && std::str::from_utf8(bytes).is_ok_and(|text| render::has_header(name, &l.source, text))
-    })
+    lock.is_some_and(|l| l.lists(name) && l.headed(name, &head(bytes)))
+}
+
+/// The first two lines of a file, as text (a byte that is not UTF-8 later in the file, a
+/// hand edit, does not make the header unreadable).
+fn head(bytes: &[u8]) -> String {
+    let end = bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(1)
+        .map_or(bytes.len(), |(i, _)| i + 1);
+    String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
 
 /// The workload file the module's headers name (from its lock).
@@ -377,8 +386,10 @@ fn others(module: &Module, dir: &Path, old_lock: Option<&Lock>) -> Result<Vec<Ch
                 }
             }
         } else if let (OnDisk::File(bytes), true) = (on, render::is_generated_name(&name)) {
+            // Headed for this module's workload file, or for one the old lock names.
+            let head = head(&bytes);
             let source = module_source(module);
-            if std::str::from_utf8(&bytes).is_ok_and(|text| render::has_header(&name, &source, text)) {
+            if render::has_header(&name, &source, &head) || old_lock.is_some_and(|l| l.headed(&name, &head)) {
                 rest.push(Change::Stray { path });
             }
         }
@@ -499,20 +510,26 @@ pub fn write(module: &Module, dir: &Path, force: bool, waiting: &mut dyn FnMut(&
     }
     // 2. A lock listing the old files and the new ones, so that no file of rediform's is ever on
     //    disk unlisted. Not needed when no file is added.
-    let adds = changes
-        .iter()
-        .any(|c| matches!(c, Change::Create { .. } | Change::Foreign { .. }) && c.path() != lock_path);
     let old_lock = fs::read(&lock_path).ok();
-    // (When the lock itself does not change, it already lists every file being added.)
-    if adds && new_lock.is_some() {
-        let mut union = module.files.get(lock::FILE_NAME).cloned().unwrap_or_default();
-        for change in &changes {
-            if let Change::Delete { path, old } = change {
-                if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
-                    let _ = writeln!(union, "file {:016x} {name}", lock::hash(old));
-                }
-            }
-        }
+    // Whenever files change, so that a run killed between the renames leaves a lock that owns
+    // every file of rediform's on disk, old or new, and remembers the old cache line.
+    let renames = changes.iter().any(|c| {
+        matches!(
+            c,
+            Change::Create { .. } | Change::Foreign { .. } | Change::Update { .. } | Change::Delete { .. }
+        ) && c.path() != lock_path
+    });
+    if renames && new_lock.is_some() {
+        let removed: Vec<(String, u64)> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Delete { path, old } => Some((path.file_name()?.to_str()?.to_owned(), lock::hash(old))),
+                _ => None,
+            })
+            .collect();
+        let previous = read_lock(dir)?;
+        let new = module.files.get(lock::FILE_NAME).cloned().unwrap_or_default();
+        let union = Lock::transitional(&new, previous.as_ref(), &removed);
         commit(stage(dir, &lock_path, &union)?)?;
     }
     // 3. The renames; on a failure, the old files go back.
@@ -546,28 +563,47 @@ pub fn write(module: &Module, dir: &Path, force: bool, waiting: &mut dyn FnMut(&
     Ok(Written::Done(changes))
 }
 
+/// What [`prune`] did.
+#[derive(Debug, Default)]
+pub struct Pruned {
+    /// Files removed, the lock included.
+    pub removed: usize,
+    /// Files of rediform's edited by hand (their hash is not the lock's): kept.
+    pub kept: Vec<String>,
+}
+
 /// Removes a module rediform no longer generates (an orphan: its workload is gone): every file
-/// its lock lists that still carries rediform's header, then the lock, then the directory if
-/// nothing else is left in it. The user's files stay. Returns the number of files removed.
-pub fn prune(dir: &Path, waiting: &mut dyn FnMut(&Path)) -> Result<usize, EmitError> {
+/// its lock lists that still carries rediform's header and the bytes rediform wrote, then the
+/// lock, then the directory if nothing else is left in it. The user's files stay, and so does a
+/// generated file edited by hand (reported as kept).
+pub fn prune(dir: &Path, waiting: &mut dyn FnMut(&Path)) -> Result<Pruned, EmitError> {
     let _lock = DirLock::acquire(dir, waiting)?;
     let Some(lock) = read_lock(dir)? else {
-        return Ok(0);
+        return Ok(Pruned::default());
     };
     let mut removed = 0;
-    for (name, _) in lock.files.iter().filter(|(name, _)| name != lock::FILE_NAME) {
+    let mut kept = Vec::new();
+    for (name, hash) in lock.files.iter().filter(|(name, _)| name != lock::FILE_NAME) {
         let path = dir.join(name);
         if let OnDisk::File(bytes) = on_disk(&path)? {
-            if owned(Some(&lock), name, &bytes) {
-                fs::remove_file(&path).map_err(io("cannot remove", &path))?;
-                removed += 1;
+            if !owned(Some(&lock), name, &bytes) {
+                continue;
             }
+            if lock::hash(&bytes) != *hash {
+                kept.push(name.clone());
+                continue;
+            }
+            fs::remove_file(&path).map_err(io("cannot remove", &path))?;
+            removed += 1;
         }
     }
     let lock_path = dir.join(lock::FILE_NAME);
     fs::remove_file(&lock_path).map_err(io("cannot remove", &lock_path))?;
     let _ = fs::remove_dir(dir);
-    Ok(removed + 1)
+    Ok(Pruned {
+        removed: removed + 1,
+        kept,
+    })
 }
 
 /// Best effort after a failed rename: the files that were changed get their old content back,
@@ -646,6 +682,81 @@ mod tests {
             Written::Done(c) => c,
             Written::Refused(c) => panic!("refused: {c:?}"),
         }
+    }
+
+    /// A module of these files headed for `source`, running `cache`.
+    fn module_of(source: &str, cache: &str, files: &[(&str, &str)]) -> Module {
+        let mut files: BTreeMap<String, String> = files
+            .iter()
+            .map(|(n, t)| ((*n).to_owned(), format!("{}{t}", render::header(n, source))))
+            .collect();
+        let lock = lock::render("m", source, cache, &files);
+        files.insert(lock::FILE_NAME.to_owned(), lock);
+        Module {
+            name: "m".to_owned(),
+            files,
+            templates: BTreeMap::new(),
+        }
+    }
+
+    /// A run killed between its renames, while the workload file was renamed and the path
+    /// changed: its lock owns the old files and the new ones, and keeps the old cache line, so
+    /// the next run finishes the job (no file "in the way") and still warns of the replacement
+    /// (found by an attack that killed `generate` at each rename).
+    #[test]
+    fn a_run_killed_between_renames_leaves_a_lock_that_owns_both_generations() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = module_of(
+            "a.toml",
+            "elasticache valkey 6379 8.0",
+            &[("main.tf", "a = 1\n"), ("logs.tf", "l = 1\n")],
+        );
+        write_all(&old, dir.path(), false);
+        let new = module_of("b.toml", "serverless valkey 6379 8.0", &[("main.tf", "b = 2\n")]);
+        // What `write` does before the renames: the transitional lock; then one rename only.
+        let previous = read_lock(dir.path()).unwrap();
+        let removed = [("logs.tf".to_owned(), lock::hash(old.files["logs.tf"].as_bytes()))];
+        let union = Lock::transitional(&new.files[lock::FILE_NAME], previous.as_ref(), &removed);
+        fs::write(dir.path().join(lock::FILE_NAME), &union).unwrap();
+        let lock = lock::parse(&union).unwrap();
+        assert_eq!(lock.cache, "elasticache valkey 6379 8.0", "the old cache line stays");
+        assert_eq!(lock.previous, ["a.toml"]);
+        // main.tf was not renamed yet: it still names a.toml, and is rediform's.
+        let changes = diff(&new, dir.path()).unwrap();
+        assert_eq!(
+            verbs(&changes),
+            [
+                ("update", ".rediform.lock".to_owned()),
+                ("update", "main.tf".to_owned()),
+                ("delete", "logs.tf".to_owned())
+            ]
+        );
+        write_all(&new, dir.path(), false);
+        assert!(diff(&new, dir.path()).unwrap().is_empty());
+        assert!(!dir.path().join("logs.tf").exists());
+        assert!(
+            lock::parse(&fs::read_to_string(dir.path().join(lock::FILE_NAME)).unwrap())
+                .unwrap()
+                .previous
+                .is_empty()
+        );
+    }
+
+    /// A hand edit that is not UTF-8 leaves the header readable: the file is still rediform's,
+    /// edited by hand, not "in the way".
+    #[test]
+    fn an_edit_that_is_not_utf8_is_still_an_edit() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = module(&[("main.tf", "a = 1\n")]);
+        write_all(&m, dir.path(), false);
+        let mut bytes = fs::read(dir.path().join("main.tf")).unwrap();
+        bytes.extend_from_slice(b"# caf\xe9\n");
+        fs::write(dir.path().join("main.tf"), bytes).unwrap();
+        let changes = diff(&m, dir.path()).unwrap();
+        assert!(
+            matches!(changes.as_slice(), [Change::Update { edited: true, .. }]),
+            "{changes:?}"
+        );
     }
 
     #[test]

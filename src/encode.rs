@@ -190,13 +190,57 @@ pub fn markdown_code(text: &str) -> String {
 }
 
 /// The text as one word of a POSIX shell command line: as it is when it holds only characters no
-/// shell treats specially, else in single quotes (a `'` inside written `'\''`).
+/// shell treats specially, else in single quotes (a `'` inside written `'\''`). A word with a
+/// control or hidden character (a line break, a bidi mark) is written `$'...'` with that
+/// character as `\xNN` or `\uXXXX` (bash, zsh, ksh; POSIX 2024), so the printed command shows
+/// and names the real file.
 pub fn shell_word(text: &str) -> Cow<'_, str> {
     let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ',' | ':' | '=' | '@' | '+');
     if !text.is_empty() && text.chars().all(plain) {
         return Cow::Borrowed(text);
     }
+    if text.chars().any(is_hidden) {
+        let mut out = String::from("$'");
+        for c in text.chars() {
+            match c {
+                '\\' | '\'' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                c if is_hidden(c) && (c as u32) < 0x80 => {
+                    let _ = write!(out, "\\x{:02x}", c as u32);
+                }
+                c if is_hidden(c) && (c as u32) <= 0xffff => {
+                    let _ = write!(out, "\\u{:04x}", c as u32);
+                }
+                c if is_hidden(c) => {
+                    let _ = write!(out, "\\U{:08x}", c as u32);
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('\'');
+        return Cow::Owned(out);
+    }
     Cow::Owned(format!("'{}'", text.replace('\'', "'\\''")))
+}
+
+/// A value in the boot script template (`.tftpl`): the script is both a Terraform template and
+/// shell, and a template (a house override included) may put a value anywhere: in a comment, in
+/// quotes, bare. Only letters, digits, spaces and `_.,:=+/@%-` are kept; any other character
+/// becomes `_`, so no value can open a quote, a substitution, a command or a `${`/`%{` sequence.
+/// The built-in script only interpolates the workload name (`[a-z0-9-]`) and numbers.
+pub fn script_text(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '.' | ',' | ':' | '=' | '+' | '/' | '@' | '%' | '-')
+            {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// A path or name inside a line of rediform's output: every control and hidden character as
@@ -302,6 +346,9 @@ mod tests {
         assert_eq!(shell_word("my file.toml"), "'my file.toml'");
         assert_eq!(shell_word("it's $(x).toml"), r"'it'\''s $(x).toml'");
         assert_eq!(shell_word(""), "''");
+        // A control or bidi character: ANSI-C quoting, so the command names the real file.
+        assert_eq!(shell_word("a\nb'c.toml"), r"$'a\x0ab\'c.toml'");
+        assert_eq!(shell_word("x\u{202e}y"), r"$'x\u202ey'");
     }
 
     #[test]

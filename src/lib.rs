@@ -28,6 +28,7 @@ pub mod emit;
 pub mod encode;
 pub mod error;
 pub mod hcl;
+pub mod import;
 pub mod lock;
 pub mod module;
 pub mod names;

@@ -106,6 +106,18 @@ pub fn render(workload: &str, source_file: &str, cache: &str, files: &BTreeMap<S
     text
 }
 
+/// A lock with the module directory recorded after its `cache` line.
+pub fn with_dir(lock: &str, dir: &str) -> String {
+    let mut out = String::with_capacity(lock.len() + dir.len() + 8);
+    for line in lock.split_inclusive('\n') {
+        out.push_str(line);
+        if line.starts_with("cache ") {
+            let _ = writeln!(out, "dir {}", serde_json::to_string(dir).expect("a string serializes"));
+        }
+    }
+    out
+}
+
 /// The text of a lock without its first `build` line (with its line break): what two builds
 /// that render the same module agree on. Every other byte counts: a second `build` line, CRLF
 /// line ends or a missing final newline make two locks differ.
@@ -135,9 +147,55 @@ pub struct Lock {
     pub cache: String,
     /// (file name, hash) of every file rediform generated here.
     pub files: Vec<(String, u64)>,
+    /// The module directory relative to the project root, as `generate` wrote it (absent in a
+    /// lock written without a project or before rediform recorded it).
+    pub dir: Option<String>,
+    /// Workload files that earlier files of the module may still name in their headers: only in
+    /// the lock `generate` writes while it replaces the files (a run killed then leaves files of
+    /// both workload files, and both are rediform's).
+    pub previous: Vec<String>,
 }
 
 impl Lock {
+    /// Whether a file's header is rediform's for this module: it names the lock's workload file
+    /// or a previous one.
+    pub fn headed(&self, name: &str, text: &str) -> bool {
+        std::iter::once(&self.source)
+            .chain(&self.previous)
+            .any(|source| crate::render::has_header(name, source, text))
+    }
+
+    /// The lock written while `generate` replaces files: the new lock, the files it removes
+    /// still listed, the workload file the old files name kept as `previous`, and the old
+    /// cache line kept (so that a run killed before the end still warns about a replaced cache
+    /// next time).
+    pub fn transitional(new: &str, old: Option<&Lock>, removed: &[(String, u64)]) -> String {
+        let mut text = String::with_capacity(new.len() + 256);
+        for line in new.split_inclusive('\n') {
+            match (line.strip_prefix("cache "), old) {
+                (Some(_), Some(old)) if !old.cache.is_empty() => {
+                    let _ = writeln!(text, "cache {}", old.cache);
+                }
+                _ => text.push_str(line),
+            }
+        }
+        if let Some(old) = old {
+            let new_source = parse(new).map(|l| l.source).unwrap_or_default();
+            for source in std::iter::once(&old.source).chain(&old.previous) {
+                if *source != new_source {
+                    let _ = writeln!(
+                        text,
+                        "previous {}",
+                        serde_json::to_string(source).expect("a string serializes")
+                    );
+                }
+            }
+        }
+        for (name, hash) in removed {
+            let _ = writeln!(text, "file {hash:016x} {name}");
+        }
+        text
+    }
     /// Whether the lock lists this file.
     pub fn lists(&self, name: &str) -> bool {
         self.files.iter().any(|(f, _)| f == name)
@@ -163,6 +221,8 @@ pub fn parse(text: &str) -> Option<Lock> {
         build: String::new(),
         cache: String::new(),
         files: Vec::new(),
+        previous: Vec::new(),
+        dir: None,
     };
     let mut source = None;
     for line in text.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
@@ -171,6 +231,8 @@ pub fn parse(text: &str) -> Option<Lock> {
             ("source", json) => source = Some(serde_json::from_str::<String>(json).ok()?),
             ("build", build) => build.clone_into(&mut lock.build),
             ("cache", cache) => cache.clone_into(&mut lock.cache),
+            ("previous", json) => lock.previous.push(serde_json::from_str::<String>(json).ok()?),
+            ("dir", json) => lock.dir = Some(serde_json::from_str::<String>(json).ok()?),
             ("input", _) => {}
             ("file", rest) => {
                 let (digest, name) = rest.split_once(' ')?;

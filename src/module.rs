@@ -28,6 +28,9 @@ pub struct ModuleSpec {
     pub name: String,
     /// The workload file, as the header names it.
     pub source_file: String,
+    /// The module directory relative to the project root (recorded in the lock, so that a copy
+    /// of the module elsewhere is never taken for one of the project's), when there is a project.
+    pub module_dir: Option<String>,
     /// The command that regenerates the module (`rediform generate <file>`, quoted for a shell).
     pub regenerate: String,
     /// `elasticache`, `serverless`, `memorydb`, `self-hosted`.
@@ -115,6 +118,8 @@ pub struct ModuleSpec {
     pub cost_rows: Vec<CostRow>,
     /// README: the prices' region and date.
     pub prices_note: String,
+    /// README: the prices are not the workload region's.
+    pub prices_warning: Option<String>,
     /// What the estimates leave out.
     pub estimate_note: &'static str,
     /// README: the Mermaid flowchart with the taken path highlighted.
@@ -432,6 +437,7 @@ pub fn spec(plan: &Plan, source_file: &str, as_module: bool) -> ModuleSpec {
     let mut spec = ModuleSpec {
         name: name.clone(),
         source_file: source_file.to_owned(),
+        module_dir: None,
         regenerate: format!("rediform generate {}", crate::encode::shell_word(source_file)),
         path: plan.path,
         path_title: plan.path.display_name(),
@@ -488,6 +494,7 @@ pub fn spec(plan: &Plan, source_file: &str, as_module: bool) -> ModuleSpec {
         topology_lines: report::topology_lines(plan),
         cost_rows: cost_rows(plan),
         prices_note: plan.prices_basis.clone(),
+        prices_warning: plan.prices_warning.clone(),
         estimate_note: report::ESTIMATE_NOTE,
         mermaid: mermaid(plan.path),
     };

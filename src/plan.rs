@@ -81,6 +81,9 @@ pub struct Plan {
     /// The MemoryDB parameter that switches vector search on, when the workload stores vectors
     /// (`search-enabled`; catalog.toml `[search]`).
     pub vector_search: Option<String>,
+    /// Said loudly wherever the estimates are shown, when the prices are not the workload's
+    /// region's (issue #13): the figures there differ.
+    pub prices_warning: Option<String>,
     /// What the estimates rest on, in words: "us-east-1 list prices as of 2026-11-23, USD, 730 h/month".
     pub prices_basis: String,
 }
@@ -176,6 +179,7 @@ pub fn build(w: &Workload, c: &Catalog) -> Result<Plan, Vec<Diagnostic>> {
         prices_region: c.prices.meta.region.clone(),
         prices_as_of: c.prices.meta.as_of.clone(),
         vector_search: vector_search.then(|| c.search.memorydb_vector_parameter.clone()),
+        prices_warning: prices_warning(w, c),
         prices_basis: format!(
             "{} list prices as of {}, {}, {} h/month",
             c.prices.meta.region,
@@ -273,6 +277,25 @@ fn engine_version(w: &Workload, c: &Catalog, d: &Decision, problems: &mut Vec<Di
     };
     problems.push(d);
     None
+}
+
+/// Said wherever the estimates are shown when the prices are not all the workload region's.
+fn prices_warning(w: &Workload, c: &Catalog) -> Option<String> {
+    let region = &c.prices.meta.region;
+    if &w.region != region {
+        return Some(format!(
+            "these are {region} prices, but the workload runs in {}, where prices differ: import that region's prices (`rediform prices import`) and pass them with --prices",
+            w.region
+        ));
+    }
+    if c.stale_prices.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "the prices file is for {region}, but it leaves these at rediform's built-in {} figures: {}; add them to the prices file",
+        Catalog::embedded().prices.meta.region,
+        c.stale_prices.join(", ")
+    ))
 }
 
 /// The default version, raised to the first that runs vector search when the workload stores

@@ -193,7 +193,7 @@ pub struct Templates {
     hcl: tera::Tera,
     /// `README.md.tera`: values land in Markdown text (`| code` makes a code span).
     markdown: tera::Tera,
-    /// `.tftpl.tera`: values land in the text of a Terraform template file.
+    /// `.tftpl.tera`: values land in a shell script that is a Terraform template file.
     script: tera::Tera,
     /// The terraform-docs tables already read, by the text of the files they are read from
     /// (without their header lines): most modules of a run share them, and parsing is most of
@@ -292,7 +292,7 @@ impl Templates {
         Ok(Templates {
             hcl: compile(Language::Hcl, crate::encode::hcl_string)?,
             markdown: compile(Language::Markdown, crate::encode::markdown_text)?,
-            script: compile(Language::Script, crate::encode::template_text)?,
+            script: compile(Language::Script, crate::encode::script_text)?,
             tf_docs: std::sync::Mutex::default(),
         })
     }
@@ -473,7 +473,10 @@ pub fn render_with(spec: &ModuleSpec, templates: &Templates, gate: Gate) -> Resu
         spec.port,
         &spec.engine_version,
     );
-    let lock = crate::lock::render(&spec.name, &spec.source_file, &cache, &files);
+    let mut lock = crate::lock::render(&spec.name, &spec.source_file, &cache, &files);
+    if let Some(dir) = &spec.module_dir {
+        lock = crate::lock::with_dir(&lock, dir);
+    }
     files.insert(crate::lock::FILE_NAME.to_owned(), lock);
     Ok(Module {
         name: spec.name.clone(),
@@ -496,10 +499,16 @@ fn render_one(templates: &Templates, template: &str, context: &tera::Context) ->
 /// the rendered files (as terraform-docs reads them), so the README and the code cannot disagree.
 fn tf_docs(files: &BTreeMap<String, String>) -> String {
     let body = |name: &str| files.get(name).and_then(|t| hcl_edit::parser::parse_body(t).ok());
-    // terraform-docs escapes every `_` of a name (names are identifiers: no other markup).
+    // terraform-docs escapes every `_` of a name. Names are identifiers in the built-in
+    // templates; a template of the user's could write any label, so a name that is not one is
+    // shown as text, with no anchor.
     let esc = |s: &str| s.replace('_', "\\_");
+    let identifier = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     // terraform-docs' name cell: an anchor, then the name linking to it.
     let cell = |kind: &str, name: &str| {
+        if !identifier(name) {
+            return crate::encode::markdown_text(name);
+        }
         format!(
             "<a name=\"{kind}_{name}\"></a> [{}](#{kind}\\_{})",
             esc(name),
@@ -517,8 +526,13 @@ fn tf_docs(files: &BTreeMap<String, String>) -> String {
     if let Some(versions) = body("versions.tf") {
         for terraform in versions.get_blocks("terraform") {
             if let Some(v) = string_of(terraform, "required_version") {
-                writeln!(out, "| {} | {v} |", cell("requirement", "terraform"))
-                    .expect("writing to a String cannot fail");
+                writeln!(
+                    out,
+                    "| {} | {} |",
+                    cell("requirement", "terraform"),
+                    crate::encode::markdown_text(&v)
+                )
+                .expect("writing to a String cannot fail");
             }
             for providers in terraform.body.get_blocks("required_providers") {
                 for attr in providers.body.attributes() {
@@ -532,7 +546,7 @@ fn tf_docs(files: &BTreeMap<String, String>) -> String {
                         out,
                         "| {} | {} |",
                         cell("requirement", name),
-                        version.unwrap_or_default()
+                        crate::encode::markdown_text(&version.unwrap_or_default())
                     )
                     .expect("writing to a String cannot fail");
                 }
@@ -554,15 +568,19 @@ fn tf_docs(files: &BTreeMap<String, String>) -> String {
                 .body
                 .get_attribute("default")
                 .map(|a| a.value.to_string().trim().to_owned());
+            // A template of the user's may put any text in a default: each value is a code span
+            // that nothing in it can close, and a `|` cannot end the table cell (GFM §4.10).
+            let code = |text: &str| crate::encode::markdown_code(text).replace('|', "\\|");
             let (default, required) = match default {
-                Some(d) => (format!("`{d}`"), "no"),
+                Some(d) => (code(&d), "no"),
                 None => ("n/a".to_owned(), "yes"),
             };
             writeln!(
                 out,
-                "| {} | {} | `{ty}` | {default} | {required} |",
+                "| {} | {} | {} | {default} | {required} |",
                 cell("input", name),
-                crate::encode::markdown_text(&description)
+                crate::encode::markdown_text(&description),
+                code(&ty)
             )
             .expect("writing to a String cannot fail");
         }

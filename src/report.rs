@@ -37,6 +37,9 @@ struct PricesJson<'a> {
     as_of: &'a str,
     currency: &'static str,
     note: &'static str,
+    /// Present when the prices are not the workload region's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warning: Option<&'a str>,
 }
 
 /// What the estimates leave out (text, JSON and the module README).
@@ -65,6 +68,7 @@ impl<'a> DecideJson<'a> {
                 as_of: &plan.prices_as_of,
                 currency: "USD",
                 note: ESTIMATE_NOTE,
+                warning: plan.prices_warning.as_deref(),
             },
         }
     }
@@ -81,7 +85,7 @@ pub fn json(plans: &[Plan]) -> String {
 /// `decide` in text form.
 pub fn text(plan: &Plan, file: &str) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{} ({file})", plan.name);
+    let _ = writeln!(out, "{} ({})", plan.name, crate::encode::one_line(file));
     let _ = writeln!(out, "  path     {} ({})", plan.path, plan.path.display_name());
     let _ = writeln!(
         out,
@@ -183,6 +187,9 @@ pub fn topology_lines(plan: &Plan) -> Vec<String> {
 pub fn cost_table(plan: &Plan) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Monthly cost estimate ({})", plan.prices_basis);
+    if let Some(warning) = &plan.prices_warning {
+        let _ = writeln!(out, "  warning: {warning}");
+    }
     let rows: Vec<(PathId, &PathCost)> = PathId::ALL.iter().map(|p| (*p, plan.costs.get(*p))).collect();
     let width = rows.iter().map(|(_, c)| c.summary.len()).max().unwrap_or(0).max(8);
     let _ = writeln!(

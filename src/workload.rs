@@ -881,7 +881,7 @@ fn validate_overrides(o: RawOverride, environment: Environment, p: &mut Problems
 }
 
 /// `us-east-1`, `eu-west-2`, `us-gov-west-1`, `ap-southeast-4` …
-fn is_region(text: &str) -> bool {
+pub fn is_region(text: &str) -> bool {
     let parts: Vec<&str> = text.split('-').collect();
     let lower = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase());
     let number = |s: &str| !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit());

@@ -35,6 +35,9 @@ pub(super) struct Job {
     /// The job is the whole project (no PATH given: the `workloads` of rediform.toml), so a
     /// module directory no workload maps to is an orphan.
     pub(super) whole_project: bool,
+    /// `allow_outside_root` of rediform.toml, or `--out` given on the command line (an explicit
+    /// choice, never second-guessed).
+    pub(super) allow_outside_root: bool,
 }
 
 impl Job {
@@ -73,6 +76,23 @@ impl Job {
         dirs.sort_by_key(|d| normalize(d));
         dirs.dedup_by_key(|d| normalize(d));
         dirs
+    }
+
+    /// Whether a `rediform.toml` is in use.
+    pub(super) fn has_project(&self) -> bool {
+        self.base.is_some()
+    }
+
+    /// A module directory relative to the project root (`rediform.toml`'s directory), with `/`
+    /// between its parts; `None` without a project or outside its root.
+    pub(super) fn relative_dir(&self, dir: &Path) -> Option<String> {
+        let base = self.base.as_ref()?;
+        let root = canonical(if base.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            base
+        });
+        canonical(dir).strip_prefix(&root).ok().map(slash_path)
     }
 
     /// The workload file as generated headers name it. With a `rediform.toml`, relative to its
@@ -207,7 +227,8 @@ pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
     } else {
         args.files.clone()
     };
-    let mut files = Vec::new();
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for path in &paths {
         let found = expand(path, args.workloads_only)?;
         // A directory (or a workloads entry) with no workload file in it is a mistake to say,
@@ -222,8 +243,9 @@ pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
                 format!("{} does not exist", display(path))
             }));
         }
+        // One file reached two ways (`w` and `./w`, a link) is read once.
         for file in found {
-            if !files.contains(&file) {
+            if seen.insert(canonical(&file)) {
                 files.push(file);
             }
         }
@@ -240,6 +262,7 @@ pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
         Vec::new()
     };
     Ok(Job {
+        allow_outside_root: config.allow_outside_root || args.out.is_some(),
         whole_project: args.files.is_empty(),
         mapped_names,
         files,
@@ -313,6 +336,12 @@ fn check_config(config: &Config, file: &Path) -> Result<(), Error> {
             // Textually inside, it may still lead outside through a symlink.
             let root = canonical(file.parent().unwrap_or(Path::new(".")));
             let base = file.parent().unwrap_or(Path::new("."));
+            if dir.as_os_str().is_empty() || dir.components().any(|c| c.as_os_str() == ".git") {
+                return Err(problem(format!(
+                    "{what} = \"{}\" is not a place for a module: name a directory (not empty, not inside .git)",
+                    display(dir)
+                )));
+            }
             if outside(dir) || !canonical(&base.join(dir)).starts_with(&root) {
                 return Err(problem(format!(
                     "{what} = \"{}\" is outside the repository root, where generate would write; use a path inside it, or set `allow_outside_root = true` if that is what you mean",
@@ -325,8 +354,9 @@ fn check_config(config: &Config, file: &Path) -> Result<(), Error> {
 }
 
 /// A file as given, or every workload file under a directory (sorted, hidden entries and
-/// `rediform.toml` skipped). With `only_workloads`, TOML files that are not workloads are left
-/// out, and so are files that no longer exist (a pre-commit hook passes deleted files too).
+/// `rediform.toml` skipped; other TOML files, such as `taplo.toml`, left alone). With
+/// `only_workloads` (a pre-commit hook passes every changed `.toml` of the repository), a named
+/// file that is not a workload is left out, and so is one that no longer exists.
 fn expand(path: &Path, only_workloads: bool) -> Result<Vec<PathBuf>, Error> {
     if !path.is_dir() {
         let keep = !only_workloads || (path.exists() && is_workload(path));
@@ -342,16 +372,17 @@ fn expand(path: &Path, only_workloads: bool) -> Result<Vec<PathBuf>, Error> {
         .collect())
 }
 
-/// Whether a TOML file is a workload file: it has a `[workload]` table, or it does not parse but
-/// says `[workload]` (so that its errors are reported rather than the file skipped).
-/// A file that cannot be read as an input (a FIFO, a device, a file too large: `read_text`'s
-/// limits) counts as one, so that reading it reports why instead of skipping it silently.
+/// Whether a TOML file is, or was meant to be, a workload file: it has any table of one
+/// (`[workload]`, `[data]`, `[traffic]` …), or it cannot be read or parsed. A damaged workload file
+/// is then reported rather than skipped (skipped, its module would look like an orphan that
+/// `--prune` removes); a file that cannot be read as an input (a FIFO, a device, a file too large:
+/// `read_text`'s limits) says why.
 fn is_workload(path: &Path) -> bool {
     let Ok(text) = read_text(path) else {
         return true;
     };
     match toml::from_str::<toml::Table>(&text) {
-        Ok(table) => table.contains_key("workload"),
-        Err(_) => text.contains("[workload]"),
+        Ok(table) => table.keys().any(|k| super::WORKLOAD_TABLES.contains(&k.as_str())),
+        Err(_) => true,
     }
 }

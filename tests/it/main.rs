@@ -7,6 +7,7 @@ mod errors;
 mod files;
 mod fixtures;
 mod generate;
+mod import;
 mod injection;
 mod props;
 mod self_hosted;

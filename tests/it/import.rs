@@ -1,0 +1,214 @@
+//! `rediform prices import` (issue #13): AWS Price List offer files in, a prices file out.
+
+use std::fs;
+
+use rediform::import::{import, ImportError, OfferFile};
+use rediform::Catalog;
+
+use crate::support::{self, rediform};
+
+fn offer(path: &str) -> OfferFile<'static> {
+    let path = support::root().join(path);
+    OfferFile {
+        name: path.display().to_string(),
+        open: Box::new(move || Ok(Box::new(fs::File::open(&path)?) as Box<dyn std::io::Read>)),
+    }
+}
+
+fn text(name: &str, json: String) -> OfferFile<'static> {
+    OfferFile {
+        name: name.to_owned(),
+        open: Box::new(move || Ok(Box::new(std::io::Cursor::new(json.clone().into_bytes())) as Box<dyn std::io::Read>)),
+    }
+}
+
+const SAMPLES: [&str; 2] = [
+    "fixtures/offers/AmazonElastiCache-us-east-1.json",
+    "fixtures/offers/AmazonEC2-us-east-1.json",
+];
+
+#[test]
+fn an_import_of_the_samples_reproduces_the_built_in_us_east_1_figures() {
+    let built_in = Catalog::embedded();
+    let imported = import(&SAMPLES.map(offer), "us-east-1", &built_in).unwrap();
+    let table: toml::Table = toml::from_str(&imported.toml).unwrap();
+    let catalog = Catalog::with_prices(&imported.toml).unwrap();
+    assert!(catalog.stale_prices.is_empty(), "same region: nothing is stale");
+    // Every figure the import holds (reservations aside: rediform has none built in) is the
+    // built-in one.
+    let embedded: toml::Table = toml::from_str(&toml::to_string(&built_in.prices).unwrap()).unwrap();
+    let mut compared = 0;
+    let mut check = |path: &str, got: &toml::Value, want: Option<&toml::Value>| {
+        let (got, want) = (got.as_float().unwrap(), want.and_then(toml::Value::as_float).unwrap());
+        assert!((got - want).abs() < 1e-12, "{path}: imported {got}, built in {want}");
+        compared += 1;
+    };
+    for (name, value) in &table {
+        let t = value.as_table().unwrap();
+        let base = embedded[name].as_table().unwrap();
+        for (key, v) in t {
+            match v {
+                toml::Value::Float(_) if name != "meta" && !key.starts_with("reserved_1y") => {
+                    check(&format!("{name}.{key}"), v, base.get(key));
+                }
+                toml::Value::Table(inner) => {
+                    for (k, x) in inner
+                        .iter()
+                        .filter(|(k, x)| x.is_float() && !k.starts_with("reserved_1y"))
+                    {
+                        check(&format!("{name}.{key}.{k}"), x, base[key].get(k));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    // cache.r7g.large x 3 engines, cache.t4g.micro, serverless x 2, backups, 2 instances, gp3 x 3.
+    assert_eq!(compared, 12, "{}", imported.toml);
+    assert_eq!(table["meta"]["region"].as_str(), Some("us-east-1"));
+    assert_eq!(
+        table["meta"]["as_of"].as_str(),
+        Some("2026-11-20"),
+        "the older offer's date"
+    );
+}
+
+#[test]
+fn the_traps_of_the_price_list_are_avoided() {
+    let imported = import(&SAMPLES.map(offer), "us-east-1", &Catalog::embedded()).unwrap();
+    let t: toml::Table = toml::from_str(&imported.toml).unwrap();
+    let node = &t["elasticache_nodes"]["cache.r7g.large"];
+    // Not the SyncDurability add-on ($0.031608) nor extended support: NodeUsage exactly.
+    assert_eq!(node["valkey"].as_float(), Some(0.1752));
+    assert_eq!(node["redis"].as_float(), Some(0.219));
+    // 1-year standard: No Upfront when offered (the 3-year one is not 1-year)...
+    assert_eq!(node["reserved_1y_valkey"].as_float(), Some(0.115));
+    // ...else Partial Upfront, its fee spread over 8,760 hours: 0.07 + 613.20 / 8760 = 0.14.
+    assert!((node["reserved_1y_redis"].as_float().unwrap() - 0.14).abs() < 1e-12);
+    assert!(node["source"].as_str().unwrap().contains("Partial Upfront"));
+    // EC2: Linux, shared tenancy, on demand, capacity used; the convertible reservation is not
+    // the standard one.
+    let ec2 = &t["ec2_instances"]["r7g.large"];
+    assert_eq!(ec2["on_demand"].as_float(), Some(0.1071));
+    assert_eq!(ec2["reserved_1y"].as_float(), Some(0.0675));
+    // gp3: IOPS above the free tier; throughput per GiB/s-month over 1,024.
+    assert_eq!(t["ebs"]["gp3_iops_usd_per_month"].as_float(), Some(0.005));
+    assert_eq!(t["ebs"]["gp3_throughput_usd_per_mibps_month"].as_float(), Some(0.04));
+    // Nothing of another region, no node type outside the catalog.
+    assert!(!imported.toml.contains("0.1944") && !imported.toml.contains("c7gn"));
+}
+
+#[test]
+fn two_products_for_one_price_are_an_error_not_a_pick() {
+    let json = fs::read_to_string(support::root().join(SAMPLES[0])).unwrap();
+    let twice = json.replace("SyncDurability-NodeUsage:cache.r7g.large", "NodeUsage:cache.r7g.large");
+    let err = import(&[text("twice.json", twice)], "us-east-1", &Catalog::embedded()).unwrap_err();
+    assert!(matches!(err, ImportError::Ambiguous { .. }), "{err}");
+    assert!(err.to_string().contains("cache.r7g.large (Valkey)"), "{err}");
+}
+
+#[test]
+fn an_unknown_unit_is_left_out_and_named() {
+    let json = fs::read_to_string(support::root().join(SAMPLES[0])).unwrap();
+    let odd = json.replace("\"GB-Hrs\"", "\"GB-Fortnights\"");
+    let imported = import(&[text("odd.json", odd)], "us-east-1", &Catalog::embedded()).unwrap();
+    assert!(!imported.toml.contains("storage_usd_per_gb_hour"));
+    assert!(
+        imported.skipped.iter().any(|s| s.contains("GB-Fortnights")),
+        "{:?}",
+        imported.skipped
+    );
+}
+
+#[test]
+fn memorydb_and_other_offers_are_refused_with_the_reason() {
+    let err = import(
+        &[offer("fixtures/offers/AmazonMemoryDB-us-east-1.json")],
+        "us-east-1",
+        &Catalog::embedded(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("set MemoryDB prices by hand"), "{err}");
+    let err = import(
+        &[text(
+            "s3.json",
+            r#"{"offerCode": "AmazonS3", "products": {}, "terms": {}}"#.to_owned(),
+        )],
+        "us-east-1",
+        &Catalog::embedded(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("not one rediform imports"), "{err}");
+    let err = import(
+        &[text("bad.json", "[1, 2".to_owned())],
+        "us-east-1",
+        &Catalog::embedded(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, ImportError::Format { .. }), "{err}");
+    let err = import(&SAMPLES.map(offer), "ap-south-2", &Catalog::embedded()).unwrap_err();
+    assert!(matches!(err, ImportError::Empty { .. }), "{err}");
+}
+
+/// The workflow of the README: import a region's prices, decide with them; rediform says which
+/// figures are still the built-in region's.
+#[test]
+fn a_workload_in_another_region_is_priced_with_its_imports_and_told_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("eu-west-1.toml");
+    let status = rediform()
+        .args(["prices", "import", "--region", "eu-west-1", "--out"])
+        .arg(&out)
+        .arg(support::root().join(SAMPLES[0]))
+        .output()
+        .unwrap();
+    assert_eq!(
+        status.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let again = rediform()
+        .args(["prices", "import", "--region", "eu-west-1", "--out"])
+        .arg(&out)
+        .arg(support::root().join(SAMPLES[0]))
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2), "never overwrites");
+    let workload = dir.path().join("w.toml");
+    fs::write(
+        &workload,
+        support::workload_text(&["workload.region = \"eu-west-1\"", "data.size_gb = 5"]),
+    )
+    .unwrap();
+    let run = |prices: Option<&std::path::Path>| {
+        let mut cmd = rediform();
+        cmd.args(["decide", "--format", "json"]).arg(&workload);
+        if let Some(p) = prices {
+            cmd.arg("--prices").arg(p);
+        }
+        let output = cmd.output().unwrap();
+        assert_eq!(output.status.code(), Some(0));
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+    };
+    let built_in = run(None);
+    let warning = built_in[0]["prices"]["warning"].as_str().unwrap();
+    assert!(
+        warning.contains("these are us-east-1 prices, but the workload runs in eu-west-1"),
+        "{warning}"
+    );
+    let imported = run(Some(&out));
+    let warning = imported[0]["prices"]["warning"].as_str().unwrap();
+    assert!(
+        warning.contains("the prices file is for eu-west-1") && warning.contains("memorydb_nodes"),
+        "{warning}"
+    );
+    assert_eq!(imported[0]["prices"]["region"], "eu-west-1");
+    let line = &imported[0]["costs"]["elasticache"]["lines"][0]["item"];
+    assert!(
+        line.as_str()
+            .unwrap()
+            .contains("cache.r7g.large node-hours (valkey, $0.1944/h)"),
+        "{line}"
+    );
+}
