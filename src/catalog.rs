@@ -56,6 +56,7 @@ pub struct Sizing {
     pub max_replicas_per_shard: u32,
     pub max_nodes_per_cluster: u32,
     pub memcached_max_nodes: u32,
+    pub memcached_connections_overhead_mb: u32,
     pub largest_single_shard_node: String,
     pub smallest_cluster_node: String,
     pub self_hosted_maxmemory_percent: u32,

@@ -904,9 +904,9 @@ fn orphans(job: &project::Job, built: &[Built], complete: bool) -> Vec<Orphan> {
         .collect()
 }
 
-/// What the module on disk runs, against what the rendered one would: `Some(why)` when writing
-/// it replaces the cache.
-fn replacement(built: &Built) -> Option<String> {
+/// What the module on disk runs, against what the rendered one would: `Some` when writing it
+/// replaces the cache, or changes it in a way AWS does not apply in place.
+fn replacement(built: &Built) -> Option<crate::lock::Transition> {
     let old = emit::current_lock(&built.dir)?;
     let new = crate::lock::parse(built.module.files.get(crate::lock::FILE_NAME)?)?;
     if old.cache.is_empty() {
@@ -915,12 +915,9 @@ fn replacement(built: &Built) -> Option<String> {
     crate::lock::replaces(&old.cache, &new.cache)
 }
 
-/// The loud words for a module whose cache is replaced.
-fn replacement_warning(dir: &Path, why: &str) -> String {
-    format!(
-        "warning: {}: this replaces the cache ({why}): Terraform destroys the old one and creates a new, empty one, so its data is lost unless you take a snapshot first and restore it (or migrate the data), and clients must move to the new endpoint\n",
-        display(dir)
-    )
+/// The loud words for a module whose cache is replaced (or changed beyond what AWS does in place).
+fn replacement_warning(dir: &Path, transition: &crate::lock::Transition) -> String {
+    format!("warning: {}: {}\n", display(dir), transition.warning())
 }
 
 fn generate(args: &GenerateArgs, force: bool, exit_code: bool, prune: bool, out: &mut Output) -> Outcome {
@@ -1053,7 +1050,7 @@ fn unified_diff(change: &Change) -> Option<String> {
 struct DriftReport<'a> {
     entries: &'a [Drift<'a>],
     changes: &'a [(&'a str, &'a str, Change)],
-    replacements: &'a [(&'a str, PathBuf, String)],
+    replacements: &'a [(&'a str, PathBuf, crate::lock::Transition)],
     fix: &'a str,
     modules: usize,
     show_diff: bool,
@@ -1066,7 +1063,9 @@ fn print_drift(out: &mut Output, format: Format, r: &DriftReport) {
             let replaces: Vec<serde_json::Value> = r
                 .replacements
                 .iter()
-                .map(|(workload, dir, why)| serde_json::json!({ "workload": workload, "path": display(dir), "why": why }))
+                .map(|(workload, dir, t)| {
+                    serde_json::json!({ "workload": workload, "path": display(dir), "why": t.why(), "kind": t.kind() })
+                })
                 .collect();
             let report = serde_json::json!({
                 // Up to date only if every workload could be checked: a file with errors is not.

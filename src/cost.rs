@@ -13,7 +13,9 @@ use crate::size::{self, Replicated, Sizes};
 use crate::units::{plain, round2};
 use crate::workload::Workload;
 
-/// KB in a GB, for data-written charges (binary, as AWS bills data volumes).
+/// KB (the workload's `item_kb`, 1,024 bytes) in a GB of the data lines (MemoryDB data written,
+/// self-hosted cross-AZ replication), both read as 2^30 bytes. Whether AWS bills these in 10^9 or
+/// 2^30 bytes was not found in any source; the decimal reading would add 7.4 %.
 const KB_PER_GB: f64 = 1024.0 * 1024.0;
 
 /// One priced item of a path's estimate.
@@ -349,7 +351,7 @@ fn cross_az_replication(w: &Workload, h: &crate::size::SelfHosted, c: &Catalog) 
     let t = &c.prices.data_transfer;
     let writes = w.traffic.average_ops_per_sec as f64 * f64::from(100 - w.traffic.read_percent) / 100.0;
     let replicas = f64::from(h.nodes.saturating_sub(1));
-    let gb = writes * w.data.item_kb * 1024.0 * active_seconds_per_month(w, c) * replicas / 1e9;
+    let gb = writes * w.data.item_kb * active_seconds_per_month(w, c) * replicas / KB_PER_GB;
     if gb == 0.0 {
         return None;
     }

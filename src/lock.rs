@@ -30,10 +30,50 @@ pub fn hash(bytes: &[u8]) -> u64 {
     })
 }
 
-/// What a module runs: `<path> <engine> <port> <engine version>`. A module whose cache line
-/// changes may replace its cache (`check` and `generate` say so loudly: the data is lost).
-pub fn cache_line(path: &str, engine: &str, port: u16, version: &str) -> String {
-    format!("{path} {engine} {port} {version}")
+/// What a module runs: `<path> <engine> <port> <engine version> <cluster mode>` (`cluster`,
+/// `single`, or `-` where the path has no such choice). A module whose cache line changes may
+/// replace its cache, or need a change AWS does not make in place (`check` and `generate` say so
+/// loudly).
+pub fn cache_line(path: &str, engine: &str, port: u16, version: &str, mode: &str) -> String {
+    format!("{path} {engine} {port} {version} {mode}")
+}
+
+/// What regenerating a module does to the cache it runs, when it is more than an update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transition {
+    /// Terraform destroys the cache and creates a new, empty one.
+    Replaces(String),
+    /// AWS does not make the change in place: the apply fails until it is done by hand.
+    NotInPlace(String),
+}
+
+impl Transition {
+    /// What changes, in words.
+    pub fn why(&self) -> &str {
+        match self {
+            Transition::Replaces(why) | Transition::NotInPlace(why) => why,
+        }
+    }
+
+    /// `replace` or `not-in-place` (JSON).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Transition::Replaces(_) => "replace",
+            Transition::NotInPlace(_) => "not-in-place",
+        }
+    }
+
+    /// The loud words after the module directory.
+    pub fn warning(&self) -> String {
+        match self {
+            Transition::Replaces(why) => format!(
+                "this replaces the cache ({why}): Terraform destroys the old one and creates a new, empty one, so its data is lost unless you take a snapshot first and restore it (or migrate the data), and clients must move to the new endpoint"
+            ),
+            Transition::NotInPlace(why) => format!(
+                "this changes the cache in a way AWS does not apply in place ({why}); the apply fails. Change cluster mode by hand first (ElastiCache User Guide, \"Modifying cluster mode\": disabled -> compatible -> enabled, one step at a time, with nothing else in the same request; it cannot be turned off), or create a new cache and migrate"
+            ),
+        }
+    }
 }
 
 /// Whether going from one cache line to another replaces the cache, and in words why. An engine
@@ -43,10 +83,11 @@ pub fn cache_line(path: &str, engine: &str, port: u16, version: &str) -> String 
 /// cache before hashicorp/aws 6.31 (aws-facts TF-CL-6x, #45087), which the module allows. Any
 /// other change of path, engine or port creates a new cache. A line without a version (a lock
 /// written before versions were recorded) says nothing about the version.
-pub fn replaces(old: &str, new: &str) -> Option<String> {
-    fn parts(l: &str) -> (&str, &str, &str, &str) {
+pub fn replaces(old: &str, new: &str) -> Option<Transition> {
+    fn parts(l: &str) -> (&str, &str, &str, &str, &str) {
         let mut p = l.split(' ');
         (
+            p.next().unwrap_or(""),
             p.next().unwrap_or(""),
             p.next().unwrap_or(""),
             p.next().unwrap_or(""),
@@ -54,23 +95,31 @@ pub fn replaces(old: &str, new: &str) -> Option<String> {
         )
     }
     let major = |v: &str| v.split('.').next().unwrap_or("").to_owned();
-    let ((p0, e0, port0, v0), (p1, e1, port1, v1)) = (parts(old), parts(new));
+    let ((p0, e0, port0, v0, m0), (p1, e1, port1, v1, m1)) = (parts(old), parts(new));
     if p0 == "serverless" && p1 == "serverless" && port0 == port1 {
         let version_change = !v0.is_empty() && !v1.is_empty() && major(v0) != major(v1);
         if e0 == e1 && !version_change {
             return None;
         }
-        return Some(format!(
+        return Some(Transition::Replaces(format!(
             "serverless {e0} {} -> {e1} {}: hashicorp/aws before 6.31 destroys and re-creates the cache",
             major(v0),
             major(v1)
-        ));
+        )));
     }
-    if (p0, e0, port0) == (p1, e1, port1) {
-        return None;
-    }
-    if p0 == p1 && port0 == port1 && e0 == "redis" && e1 == "valkey" {
-        return None;
+    let same_cache =
+        (p0, e0, port0) == (p1, e1, port1) || (p0 == p1 && port0 == port1 && e0 == "redis" && e1 == "valkey");
+    if same_cache {
+        // Cluster mode: disabled -> enabled goes through `compatible` by hand, and back is not
+        // possible (ElastiCache User Guide, modify-cluster-mode.html). A line without a mode
+        // (an earlier lock) says nothing.
+        return match (m0, m1) {
+            ("single", "cluster") => Some(Transition::NotInPlace("cluster mode disabled -> enabled".to_owned())),
+            ("cluster", "single") => Some(Transition::NotInPlace(
+                "cluster mode enabled -> disabled, which AWS cannot do".to_owned(),
+            )),
+            _ => None,
+        };
     }
     let mut what = Vec::new();
     if p0 != p1 {
@@ -82,7 +131,7 @@ pub fn replaces(old: &str, new: &str) -> Option<String> {
     if port0 != port1 {
         what.push(format!("port {port0} -> {port1}"));
     }
-    Some(what.join(", "))
+    Some(Transition::Replaces(what.join(", ")))
 }
 
 /// The lock file of a module: the header, the workload, its file, what it runs, the build, and
@@ -295,33 +344,57 @@ mod tests {
 
     #[test]
     fn a_change_of_path_engine_or_port_replaces_the_cache_but_redis_to_valkey_does_not() {
-        let old = cache_line("elasticache", "redis", 6379, "7.1");
+        let old = cache_line("elasticache", "redis", 6379, "7.1", "single");
         assert_eq!(replaces(&old, &old), None);
-        assert_eq!(replaces(&old, &cache_line("elasticache", "valkey", 6379, "8.0")), None);
         assert_eq!(
-            replaces(&old, &cache_line("serverless", "valkey", 6379, "8.0")).as_deref(),
-            Some("path elasticache -> serverless, engine redis -> valkey")
+            replaces(&old, &cache_line("elasticache", "valkey", 6379, "8.0", "single")),
+            None
+        );
+        assert_eq!(
+            replaces(&old, &cache_line("serverless", "valkey", 6379, "8.0", "-")),
+            Some(Transition::Replaces(
+                "path elasticache -> serverless, engine redis -> valkey".to_owned()
+            ))
         );
         assert!(
-            replaces(&cache_line("elasticache", "valkey", 6379, "8.0"), &old).is_some(),
+            replaces(&cache_line("elasticache", "valkey", 6379, "8.0", "single"), &old).is_some(),
             "no downgrade"
         );
-        assert!(replaces(&old, &cache_line("elasticache", "redis", 6380, "7.1")).is_some());
+        assert!(replaces(&old, &cache_line("elasticache", "redis", 6380, "7.1", "single")).is_some());
         // A lock of an earlier build has no version: nothing is said about it.
         assert_eq!(replaces("elasticache redis 6379", &old), None);
     }
 
     #[test]
     fn serverless_replaces_its_cache_on_a_new_engine_or_major_version() {
-        let v7 = cache_line("serverless", "valkey", 6379, "7.2");
-        assert_eq!(replaces(&v7, &cache_line("serverless", "valkey", 6379, "7.3")), None);
-        let message = replaces(&v7, &cache_line("serverless", "valkey", 6379, "8.0")).unwrap();
-        assert!(
-            message.contains("valkey 7 -> valkey 8") && message.contains("6.31"),
-            "{message}"
+        let v7 = cache_line("serverless", "valkey", 6379, "7.2", "-");
+        assert_eq!(
+            replaces(&v7, &cache_line("serverless", "valkey", 6379, "7.3", "-")),
+            None
         );
-        assert!(replaces(&cache_line("serverless", "redis", 6379, "7.1"), &v7).is_some());
+        let message = replaces(&v7, &cache_line("serverless", "valkey", 6379, "8.0", "-")).unwrap();
+        assert!(
+            message.why().contains("valkey 7 -> valkey 8") && message.why().contains("6.31"),
+            "{message:?}"
+        );
+        assert!(replaces(&cache_line("serverless", "redis", 6379, "7.1", "-"), &v7).is_some());
         assert_eq!(replaces("serverless valkey 6379", &v7), None);
+    }
+
+    /// Cluster mode is not changed in place (found by the AWS review: a workload that grew past
+    /// one shard produced a change `ModifyReplicationGroup` refuses).
+    #[test]
+    fn a_change_of_cluster_mode_is_not_in_place() {
+        let single = cache_line("elasticache", "valkey", 6379, "8.0", "single");
+        let cluster = cache_line("elasticache", "valkey", 6379, "8.0", "cluster");
+        assert!(matches!(replaces(&single, &cluster), Some(Transition::NotInPlace(_))));
+        assert!(matches!(replaces(&cluster, &single), Some(Transition::NotInPlace(_))));
+        assert!(replaces(&single, &cluster).unwrap().warning().contains("compatible"));
+        assert_eq!(
+            replaces("elasticache valkey 6379 8.0", &cluster),
+            None,
+            "an earlier lock says nothing"
+        );
     }
 
     #[test]

@@ -308,6 +308,9 @@ pub struct Egress {
 /// Self-hosted Valkey: three EC2 instances with Sentinel (SPEC §5, §6; issue #5).
 #[derive(Debug, Clone, Serialize)]
 pub struct SelfHostedCluster {
+    /// The Valkey major version the configuration is written for (the boot script stops if the
+    /// distribution's package is another).
+    pub valkey_major: u32,
     /// `r7g.xlarge` …
     pub instance_type: String,
     /// RAM of one instance, GiB.

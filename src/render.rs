@@ -467,11 +467,17 @@ pub fn render_with(spec: &ModuleSpec, templates: &Templates, gate: Gate) -> Resu
     readme.push('\n');
     files.insert("README.md".to_owned(), readme);
     sources.insert("README.md".to_owned(), "common/README.md.tera".to_owned());
+    let mode = match &spec.replication_group {
+        Some(rg) if rg.cluster_mode => "cluster",
+        Some(_) => "single",
+        None => "-",
+    };
     let cache = crate::lock::cache_line(
         spec.path.as_str(),
         spec.engine.as_str(),
         spec.port,
         &spec.engine_version,
+        mode,
     );
     let mut lock = crate::lock::render(&spec.name, &spec.source_file, &cache, &files);
     if let Some(dir) = &spec.module_dir {

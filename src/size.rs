@@ -210,6 +210,7 @@ pub fn size(w: &Workload, c: &Catalog) -> Sizes {
                 engine: elasticache_engine,
                 model: EngineModel::of(elasticache_engine, w.engine_version),
                 write_mb_per_primary: None,
+                single_shard: false,
             },
         ),
         memcached: memcached(w, c),
@@ -224,6 +225,9 @@ pub fn size(w: &Workload, c: &Catalog) -> Sizes {
                 // MemoryDB offers Valkey 7.2 and Redis OSS 7 (aws-facts §7.2): no I/O threads.
                 model: EngineModel::EnhancedIo,
                 write_mb_per_primary: Some(c.capacity.memorydb_write_mb_per_sec_per_primary),
+                // Vector search "is limited to a single shard" and "supports vertical and replica
+                // scaling" (MemoryDB Developer Guide, vector-search-limits.html).
+                single_shard: w.data.types.contains(&DataType::Vector),
             },
         ),
         self_hosted: self_hosted(w, c),
@@ -241,6 +245,14 @@ pub const GIB_PER_GB: f64 = 1e9 / (1u64 << 30) as f64;
 pub fn data_gib_per_node(c: &Catalog, spec: &NodeSpec) -> f64 {
     let s = &c.sizing;
     spec.memory_gib * (1.0 - f64::from(s.reserved_memory_percent) / 100.0) * f64::from(s.max_fill_percent) / 100.0
+}
+
+/// Data a Memcached node holds: its memory less the connections overhead (Memcached has no
+/// `reserved-memory-percent`), filled to the same share as the others.
+pub fn memcached_data_gib_per_node(c: &Catalog, spec: &NodeSpec) -> f64 {
+    let s = &c.sizing;
+    (spec.memory_gib - f64::from(s.memcached_connections_overhead_mb) / 1024.0).max(0.0) * f64::from(s.max_fill_percent)
+        / 100.0
 }
 
 /// What the workload asks of a topology at its peak (SPEC §9, "sizing").
@@ -421,8 +433,11 @@ fn shards_needed(
     write_mb_per_primary: Option<f64>,
 ) -> Fit {
     let ops = node_ops(c, model, spec.vcpu);
+    // Reads spread over the shard's nodes must still be served with one node down (a replica
+    // replaced in maintenance, or promoted in a failover): N - 1 nodes serve them ("ensure that
+    // you have at least two read replicas", ElastiCache best practices, minimizing downtime).
     let serving = if d.reads_from_replicas {
-        f64::from(1 + replicas)
+        f64::from(replicas.max(1))
     } else {
         1.0
     };
@@ -497,6 +512,8 @@ struct ReplicaPath<'a> {
     model: EngineModel,
     /// MemoryDB's write throughput per primary, MB/s.
     write_mb_per_primary: Option<f64>,
+    /// One shard only, on any node size (MemoryDB vector search runs in a single shard).
+    single_shard: bool,
 }
 
 /// Every topology of the search space that satisfies every constraint, cheapest first (ties:
@@ -541,14 +558,15 @@ fn candidates<'a>(w: &Workload, c: &'a Catalog, path: ReplicaPath<'_>) -> Vec<Ca
             }
             let Some(hourly) = price(node) else { continue };
             let is_t4g = *family == "t4g.";
-            // Search on t4g nodes needs a larger memory reserve than the sizing assumes
-            // (ElastiCache search-features-limits.html): not offered.
-            if is_t4g
-                && w.data
-                    .types
-                    .iter()
-                    .any(|t| matches!(t, DataType::Vector | DataType::Search))
-            {
+            // Search on ElastiCache t4g nodes needs a larger memory reserve than the sizing
+            // assumes (ElastiCache search-features-limits.html): not offered there. (MemoryDB
+            // runs vector search on t4g: vector-search-limits.html.)
+            let searches = w
+                .data
+                .types
+                .iter()
+                .any(|t| matches!(t, DataType::Vector | DataType::Search));
+            if is_t4g && searches && path.prefix == "cache." {
                 continue;
             }
             for &replicas in &replica_range {
@@ -558,10 +576,14 @@ fn candidates<'a>(w: &Workload, c: &'a Catalog, path: ReplicaPath<'_>) -> Vec<Ca
                     Some(_) => continue,
                     None => (fit.count, fit.binding),
                 };
+                if path.single_shard && shards > 1 {
+                    continue;
+                }
                 // One shard runs with cluster mode disabled, on nodes up to the largest single-shard
-                // node; cluster mode runs on the smallest cluster node or larger, never on t4g.
+                // node (any node when one shard is the rule); cluster mode runs on the smallest
+                // cluster node or larger, never on t4g.
                 let allowed = if shards == 1 {
-                    spec.memory_gib <= largest_single || forced.is_some()
+                    spec.memory_gib <= largest_single || forced.is_some() || path.single_shard
                 } else {
                     (spec.memory_gib >= smallest_cluster && !is_t4g) || forced.is_some()
                 };
@@ -649,6 +671,18 @@ fn no_topology(w: &Workload, c: &Catalog, path: ReplicaPath<'_>) -> SizeError {
     };
     let d = Demand::of(w);
     let replicas = w.overrides.replicas_per_shard.unwrap_or(1).max(path.min_replicas);
+    if path.single_shard {
+        let Fit { why, binding, .. } = shards_needed(c, &d, &spec, replicas, path.model, path.write_mb_per_primary);
+        let key = if binding == Binding::Memory {
+            "data.size_gb"
+        } else {
+            "traffic.peak_ops_per_sec"
+        };
+        return SizeError::new(
+            key,
+            format!("vector search on MemoryDB runs in a single shard, and even one of {name} cannot hold it ({why})"),
+        );
+    }
     let Fit {
         count: shards,
         binding,
@@ -678,8 +712,8 @@ fn no_topology(w: &Workload, c: &Catalog, path: ReplicaPath<'_>) -> SizeError {
 }
 
 /// The cheapest Memcached cluster: nodes of one type that hold the data (the memory rule), serve
-/// the peak (every thread serves commands) and carry its network; at least 2 nodes in prod (one
-/// per AZ, `cross-az`), at most the catalog's `memcached_max_nodes` (`aws_rules.toml`
+/// the peak (every thread serves commands) and carry its network, with one node to spare in prod
+/// (at least 2, one per AZ, `cross-az`), at most the catalog's `memcached_max_nodes` (`aws_rules.toml`
 /// `memcached-nodes`). With `engine.name = "auto"` only nodes of `MEMCACHED_MIN_VCPU` vCPUs or
 /// more: the reason auto picks Memcached is its threads on large nodes (SPEC §4).
 fn memcached(w: &Workload, c: &Catalog) -> Result<MemcachedNodes, SizeError> {
@@ -718,8 +752,14 @@ fn memcached(w: &Workload, c: &Catalog) -> Result<MemcachedNodes, SizeError> {
             else {
                 continue;
             };
-            let fit = memcached_fit(c, &d, spec);
-            let needed = fit.count.max(floor);
+            let mut fit = memcached_fit(c, &d, spec);
+            // Memcached has no replicas: in prod one node more than the load needs, so that the
+            // others carry it while a node is replaced (its keys are refilled from the backend).
+            let spare = u32::from(prod);
+            let needed = (fit.count + spare).max(floor);
+            if spare > 0 {
+                fit.why.push_str(", and one node to spare");
+            }
             let (nodes, binding) = match w.overrides.shards {
                 Some(fixed) if fixed >= needed => (fixed, Binding::Override),
                 Some(_) => continue,
@@ -775,7 +815,7 @@ fn memcached(w: &Workload, c: &Catalog) -> Result<MemcachedNodes, SizeError> {
 fn memcached_fit(c: &Catalog, d: &Demand, spec: &NodeSpec) -> Fit {
     let ops = node_ops(c, EngineModel::Multithreaded, spec.vcpu);
     let peak = d.writes + d.reads;
-    let per_node = data_gib_per_node(c, spec);
+    let per_node = memcached_data_gib_per_node(c, spec);
     let mut needs = vec![
         Need {
             units: d.data_gib / per_node,

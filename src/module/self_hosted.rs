@@ -15,6 +15,7 @@ pub(super) fn self_hosted(plan: &Plan, h: &SelfHosted, spec: &mut ModuleSpec) {
     spec.min_subnets = h.nodes;
     spec.providers.push(TLS);
     spec.self_hosted = Some(SelfHostedCluster {
+        valkey_major: plan.engine_version.major,
         instance_type: h.instance_type.clone(),
         memory_gib: h.memory_gib,
         ami_parameter: s.ami_parameter.clone(),

@@ -363,3 +363,14 @@ fn self_hosted_refuses_the_sentinel_port_and_privileged_ports() {
     let w = support::workload(&["override.path = \"self-hosted\"", "network.port = 7000"]);
     assert_eq!(rediform::build(&w, &Catalog::embedded()).unwrap().port, 7000);
 }
+
+/// Self-hosted installs Amazon Linux 2023's Valkey 8 package: other versions cannot be promised,
+/// and the boot script stops if the package is not Valkey 8.
+#[test]
+fn self_hosted_runs_the_distributions_valkey_8_only() {
+    let w = support::workload(&["override.path = \"self-hosted\"", "engine.version = \"7.2\""]);
+    let problems = rediform::build(&w, &Catalog::embedded()).unwrap_err();
+    assert!(problems.iter().any(|d| d.key == "engine.version"), "{problems:?}");
+    let plan = support::plan(&["override.path = \"self-hosted\""]);
+    assert_eq!(plan.engine_version.to_string(), "8.0");
+}

@@ -851,3 +851,23 @@ fn init_project_writes_a_relative_workloads_path() {
     );
     assert_eq!(code, 2, "{err}");
 }
+
+/// A workload that grows past one shard changes cluster mode, which AWS does not do in place:
+/// check and generate say so (found by the AWS review).
+#[test]
+fn growing_past_one_shard_is_said_to_need_a_cluster_mode_change_by_hand() {
+    let (dir, _) = generated("session-store.toml");
+    let file = dir.path().join("session-store.toml");
+    let text = fs::read_to_string(&file).unwrap();
+    fs::write(&file, text.replace("size_gb = 20", "size_gb = 200")).unwrap();
+    let (code, out, err) = run(dir.path(), &["check", "--format", "json", "session-store.toml"]);
+    assert_eq!(code, 1, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["replaces_cache"][0]["kind"], "not-in-place", "{out}");
+    assert_eq!(json["replaces_cache"][0]["why"], "cluster mode disabled -> enabled");
+    let (_, _, err) = run(dir.path(), &["generate", "session-store.toml"]);
+    assert!(
+        err.contains("does not apply in place") && err.contains("compatible"),
+        "{err}"
+    );
+}

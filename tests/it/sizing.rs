@@ -31,8 +31,9 @@ fn clears(c: &Catalog, d: &Demand, node: &str, shards: u32, replicas: u32, model
     let shards = f64::from(shards);
     let slack = 1e-9;
     let ops = node_ops(c, model, spec.vcpu);
+    // With one node of the shard down.
     let serving = if d.reads_from_replicas {
-        f64::from(1 + replicas)
+        f64::from(replicas.max(1))
     } else {
         1.0
     };
@@ -332,4 +333,64 @@ proptest! {
             }
         }
     }
+}
+
+/// Round-2 review: sizing that survives the loss of a node, and what AWS really offers.
+#[test]
+fn reads_spread_over_replicas_are_served_with_one_node_down() {
+    // 400,000 reads/s from replicas on Valkey 8: with one replica, a failover leaves one node to
+    // serve them all, so the shard's nodes are sized as if there were one fewer.
+    let plan = support::plan(&[
+        "data.size_gb = 5",
+        "traffic.peak_ops_per_sec = 420000",
+        "traffic.average_ops_per_sec = 300000",
+        "traffic.read_percent = 95",
+        "traffic.reads_from_replicas = true",
+    ]);
+    let r = replicated(&plan.costs.elasticache);
+    let c = Catalog::embedded();
+    let per_node = node_ops(&c, EngineModel::ValkeyIoThreads, r.vcpu);
+    let serving = f64::from(r.replicas_per_shard.max(1));
+    let reads = 420_000.0 * 0.95 / f64::from(r.shards);
+    assert!(reads / serving + 21_000.0 / f64::from(r.shards) <= per_node, "{r:?}");
+}
+
+#[test]
+fn memcached_nodes_lose_only_their_connection_overhead_and_prod_keeps_one_to_spare() {
+    let c = Catalog::embedded();
+    let small = c.node("cache.t4g.small").unwrap();
+    let held = rediform::size::memcached_data_gib_per_node(&c, small);
+    // (1.37 GiB - 100 MB) x 80 %: no 25 % reserve.
+    assert!((held - (1.37 - 100.0 / 1024.0) * 0.8).abs() < 1e-9, "{held}");
+    let needed = |env: &str| {
+        let plan = support::plan(&[
+            "engine.name = \"memcached\"",
+            "data.types = [\"strings\"]",
+            "data.size_gb = 100",
+            &format!("workload.environment = \"{env}\""),
+        ]);
+        match plan.costs.elasticache.topology.unwrap() {
+            Topology::MemcachedCluster(m) => (m.nodes, m.node_type, m.memory_gib),
+            other => panic!("{other:?}"),
+        }
+    };
+    let (nodes, node, _) = needed("prod");
+    let spec = c.node(&node).unwrap();
+    let data = 100.0 * rediform::size::GIB_PER_GB;
+    let minimum = (data / rediform::size::memcached_data_gib_per_node(&c, spec)).ceil() as u32;
+    assert_eq!(nodes, minimum.max(1) + 1, "{node}");
+}
+
+#[test]
+fn memorydb_vector_search_is_sized_on_one_shard_of_any_size() {
+    let plan = support::plan(&[
+        "data.types = [\"vector\"]",
+        "data.must_not_lose_writes = true",
+        "engine.name = \"redis\"",
+        "data.size_gb = 100",
+    ]);
+    let r = replicated(&plan.costs.memorydb);
+    // 93.13 GiB: one db.r7g.8xlarge (209.55 GiB; 125.73 GiB of data), not 3 shards.
+    assert_eq!((r.shards, r.node_type.as_str()), (1, "db.r7g.8xlarge"), "{r:?}");
+    assert_eq!(plan.vector_search.as_deref(), Some("search-enabled"));
 }
