@@ -64,6 +64,8 @@ pub struct Facts {
     pub self_hosted_infrastructure_usd_per_month: Option<f64>,
     /// The ElastiCache node sized for the data, and its vCPUs.
     pub elasticache_node: Option<(String, u32)>,
+    /// The prices G4 and G6 compare: "on-demand" or "1-yr reserved" (`team.pricing`).
+    pub pricing: &'static str,
 }
 
 /// The eviction behaviour of the chosen path.
@@ -268,7 +270,11 @@ fn cost_rules(w: &Workload, f: &Facts, trail: &mut Vec<Step>) -> PathId {
         answer,
         "does not fire".to_owned(),
     ));
-    let question = "Does self-hosting cost at most 90% of ElastiCache on-demand (infrastructure alone)?";
+    let question = format!(
+        "Does self-hosting cost at most 90% of ElastiCache {} (infrastructure alone)?",
+        f.pricing
+    );
+    let question = question.as_str();
     if control {
         trail.push(step(
             Rule::G6SelfHostCheaper,
@@ -283,7 +289,11 @@ fn cost_rules(w: &Workload, f: &Facts, trail: &mut Vec<Step>) -> PathId {
 
 /// G6: self-hosting for cost alone must cost at most 90 % of ElastiCache on-demand.
 fn g6(f: &Facts, trail: &mut Vec<Step>) -> PathId {
-    let question = "Does self-hosting cost at most 90% of ElastiCache on-demand (infrastructure alone)?";
+    let question = format!(
+        "Does self-hosting cost at most 90% of ElastiCache {} (infrastructure alone)?",
+        f.pricing
+    );
+    let question = question.as_str();
     let (Some(own), Some(managed)) = (f.self_hosted_infrastructure_usd_per_month, f.elasticache_usd_per_month) else {
         trail.push(step(
             Rule::G6SelfHostCheaper,
@@ -295,8 +305,9 @@ fn g6(f: &Facts, trail: &mut Vec<Step>) -> PathId {
     };
     let limit = G6_MAX_COST_RATIO * managed;
     let answer = format!(
-        "self-hosted infrastructure {} vs 90% of elasticache on-demand {} = {} per month",
+        "self-hosted infrastructure {} vs 90% of elasticache {} {} = {} per month",
         usd(own),
+        f.pricing,
         usd(managed),
         usd_exact(limit)
     );
@@ -403,8 +414,9 @@ fn guards(w: &Workload, f: &Facts, trail: &mut Vec<Step>) -> bool {
         (Some(s), Some(e)) => (
             s > G4_MAX_COST_RATIO * e,
             format!(
-                "serverless {} vs 1.5 x elasticache on-demand {} = {} per month",
+                "serverless {} vs 1.5 x elasticache {} {} = {} per month",
                 usd(s),
+                f.pricing,
                 usd(e),
                 usd_exact(G4_MAX_COST_RATIO * e)
             ),
@@ -420,7 +432,7 @@ fn guards(w: &Workload, f: &Facts, trail: &mut Vec<Step>) -> bool {
     };
     guard(
         Rule::G4ServerlessCost,
-        "Would serverless cost more than 1.5 x ElastiCache on-demand?",
+        &format!("Would serverless cost more than 1.5 x ElastiCache {}?", f.pricing),
         hit,
         answer,
         why,

@@ -190,6 +190,15 @@ named_enum! {
 }
 
 named_enum! {
+    /// Which prices the comparisons and guards use (issue #13): list prices, or 1-year
+    /// reservations the organisation buys.
+    pub enum Pricing {
+        OnDemand = "on-demand",
+        Reserved1y = "reserved-1y",
+    }
+}
+
+named_enum! {
     /// The traffic shape (SPEC §4 Q2).
     pub enum Pattern {
         Steady = "steady",

@@ -8,7 +8,7 @@ use crate::catalog::Catalog;
 use crate::cost::{self, Costs, Engines};
 use crate::decide::{self, Decision, Eviction, Facts, Step};
 use crate::diag::Diagnostic;
-use crate::names::{DataType, Engine, Environment, PathId, Pattern};
+use crate::names::{DataType, Engine, Environment, PathId, Pattern, Pricing};
 use crate::size::{self, Sizes};
 use crate::workload::{Alarms, Backup, EngineVersion, Workload};
 
@@ -100,6 +100,10 @@ pub fn build(w: &Workload, c: &Catalog) -> Result<Plan, Vec<Diagnostic>> {
         elasticache_usd_per_month: None,
         self_hosted_infrastructure_usd_per_month: None,
         elasticache_node: sizes.elasticache.as_ref().ok().map(|r| (r.node_type.clone(), r.vcpu)),
+        pricing: match w.team.pricing {
+            Pricing::OnDemand => "on-demand",
+            Pricing::Reserved1y => "1-yr reserved",
+        },
     };
     let engines = Engines {
         elasticache: decide::engine_on(w, PathId::Elasticache, &facts),
@@ -116,12 +120,19 @@ pub fn build(w: &Workload, c: &Catalog) -> Result<Plan, Vec<Diagnostic>> {
         [storage, ecpu] => Some((storage.on_demand_usd_per_month, ecpu.on_demand_usd_per_month)),
         _ => None,
     };
-    facts.elasticache_usd_per_month = costs.elasticache.on_demand_usd_per_month;
+    // The guards compare on-demand prices, or 1-year reservations where the organisation buys
+    // them (`team.pricing`); serverless has no reservations.
+    let compared = |p: &cost::PathCost| match w.team.pricing {
+        Pricing::OnDemand => p.on_demand_usd_per_month,
+        Pricing::Reserved1y => p.reserved_1y_usd_per_month,
+    };
+    facts.elasticache_usd_per_month = compared(&costs.elasticache);
     // G6 weighs the infrastructure alone: the team's time was accepted by answering Q4.
-    facts.self_hosted_infrastructure_usd_per_month = costs
-        .self_hosted
-        .on_demand_usd_per_month
-        .map(|total| crate::units::round2(total - w.team.ops_cost_usd_per_month));
+    facts.self_hosted_infrastructure_usd_per_month =
+        compared(&costs.self_hosted).map(|total| crate::units::round2(total - w.team.ops_cost_usd_per_month));
+    if let Some(missing) = missing_reservations(w, &costs) {
+        return Err(vec![missing]);
+    }
     let decision = decide::decide(w, &facts);
 
     let mut problems = Vec::new();
@@ -277,6 +288,39 @@ fn engine_version(w: &Workload, c: &Catalog, d: &Decision, problems: &mut Vec<Di
     };
     problems.push(d);
     None
+}
+
+/// With `team.pricing = "reserved-1y"`, the reserved prices the guards need: ElastiCache's
+/// always (G4, G6), self-hosting's when G6 can be reached. None is built in (no public source
+/// gave them): they come from a prices file.
+fn missing_reservations(w: &Workload, costs: &Costs) -> Option<Diagnostic> {
+    if w.team.pricing != Pricing::Reserved1y {
+        return None;
+    }
+    let mut missing = Vec::new();
+    if costs.elasticache.on_demand_usd_per_month.is_some() && costs.elasticache.reserved_1y_usd_per_month.is_none() {
+        missing.push(format!("elasticache ({})", costs.elasticache.summary));
+    }
+    let g6 = w.team.sre_capacity && w.team.cost_sensitive;
+    if g6
+        && costs.self_hosted.on_demand_usd_per_month.is_some()
+        && costs.self_hosted.reserved_1y_usd_per_month.is_none()
+    {
+        missing.push(format!("self-hosted ({})", costs.self_hosted.summary));
+    }
+    if missing.is_empty() {
+        return None;
+    }
+    Some(
+        Diagnostic::new(
+            "team.pricing",
+            format!(
+                "pricing = \"reserved-1y\", but the prices in force have no 1-year reserved price for {}",
+                missing.join(" and ")
+            ),
+        )
+        .help("import prices with reserved terms (`rediform prices import`) and pass them with --prices, or remove pricing"),
+    )
 }
 
 /// Said wherever the estimates are shown when the prices are not all the workload region's.

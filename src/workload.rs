@@ -100,6 +100,10 @@ struct RawTeam {
     needs_full_control: Option<bool>,
     /// Default 3000: engineer time to run it yourself, USD per month.
     ops_cost_usd_per_month: Option<f64>,
+    /// Default "on-demand": the prices the comparisons and guards (G4, G6) use. "reserved-1y":
+    /// the organisation buys 1-year reservations (needs prices with reserved terms: `rediform
+    /// prices import`); serverless has none and stays on demand.
+    pricing: Option<crate::names::Pricing>,
 }
 
 /// `[engine]`.
@@ -318,6 +322,8 @@ pub struct Team {
     pub needs_full_control: bool,
     /// Engineer time to run it yourself (>= 0).
     pub ops_cost_usd_per_month: f64,
+    /// The prices the comparisons and guards use.
+    pub pricing: crate::names::Pricing,
 }
 
 /// `[alarms]`, validated.
@@ -562,6 +568,7 @@ fn validate(raw: RawFile, problems: &mut Vec<Diagnostic>) -> Workload {
             cost_sensitive: raw.team.cost_sensitive.unwrap_or(false),
             needs_full_control: raw.team.needs_full_control.unwrap_or(false),
             ops_cost_usd_per_month: ops_cost,
+            pricing: raw.team.pricing.unwrap_or(crate::names::Pricing::OnDemand),
         },
         engine,
         engine_version,

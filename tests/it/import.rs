@@ -3,6 +3,7 @@
 use std::fs;
 
 use rediform::import::{import, ImportError, OfferFile};
+use rediform::names::Named;
 use rediform::Catalog;
 
 use crate::support::{self, rediform};
@@ -210,5 +211,45 @@ fn a_workload_in_another_region_is_priced_with_its_imports_and_told_what_is_miss
             .unwrap()
             .contains("cache.r7g.large node-hours (valkey, $0.1944/h)"),
         "{line}"
+    );
+}
+
+/// `team.pricing = "reserved-1y"`: the guards compare reserved prices, which must exist (none is
+/// built in); serverless stays on demand.
+#[test]
+fn reserved_pricing_needs_reserved_prices_and_the_guards_use_them() {
+    let w = support::workload(&[
+        "team.pricing = \"reserved-1y\"",
+        "traffic.pattern = \"bursty\"",
+        "data.size_gb = 5",
+    ]);
+    let problems = rediform::build(&w, &Catalog::embedded()).unwrap_err();
+    assert!(
+        problems
+            .iter()
+            .any(|d| d.key == "team.pricing" && d.message.contains("no 1-year reserved price")),
+        "{problems:?}"
+    );
+    let imported = import(&SAMPLES.map(offer), "us-east-1", &Catalog::embedded()).unwrap();
+    let catalog = Catalog::with_prices(&imported.toml).unwrap();
+    let plan = rediform::build(&w, &catalog).unwrap();
+    let e = &plan.costs.elasticache;
+    assert_eq!(e.summary, "2 x cache.r7g.large");
+    // 2 nodes x 730 h x $0.115 (No Upfront) = $167.90, plus the backups.
+    assert!(
+        (e.lines[0].reserved_1y_usd_per_month.unwrap() - 167.9).abs() < 1e-9,
+        "{:?}",
+        e.lines[0]
+    );
+    let g4 = plan
+        .trail
+        .iter()
+        .find(|s| s.rule.as_str() == "g4-serverless-cost")
+        .unwrap();
+    assert!(g4.question.contains("1-yr reserved"), "{g4:?}");
+    assert!(
+        g4.answer
+            .contains(&rediform::units::usd(e.reserved_1y_usd_per_month.unwrap())),
+        "{g4:?}"
     );
 }
