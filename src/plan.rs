@@ -88,9 +88,8 @@ pub struct Plan {
     pub prices_basis: String,
 }
 
-/// Sizes, prices and decides; then checks the decision against the catalog.
-pub fn build(w: &Workload, c: &Catalog) -> Result<Plan, Vec<Diagnostic>> {
-    let sizes = size::size(w, c);
+/// Prices every path and gathers what the rules weigh (SPEC §4): the facts the guards read.
+fn price(w: &Workload, c: &Catalog, sizes: &Sizes) -> (Facts, Costs) {
     let mut facts = Facts {
         peak_ecpu_per_second: w.traffic.peak_ops_per_sec as f64 * size::ecpu_per_request(w),
         max_ecpu_per_second: c.sizing.serverless_max_ecpu_per_second,
@@ -113,7 +112,7 @@ pub fn build(w: &Workload, c: &Catalog) -> Result<Plan, Vec<Diagnostic>> {
             _ => Engine::Valkey,
         },
     };
-    let costs = cost::cost(w, &sizes, engines, c);
+    let costs = cost::cost(w, sizes, engines, c);
     facts.serverless_usd_per_month = costs.serverless.on_demand_usd_per_month;
     // cost.rs prices serverless as two lines: storage, then ECPUs.
     facts.serverless_parts_usd_per_month = match costs.serverless.lines.as_slice() {
@@ -130,6 +129,13 @@ pub fn build(w: &Workload, c: &Catalog) -> Result<Plan, Vec<Diagnostic>> {
     // G6 weighs the infrastructure alone: the team's time was accepted by answering Q4.
     facts.self_hosted_infrastructure_usd_per_month =
         compared(&costs.self_hosted).map(|total| crate::units::round2(total - w.team.ops_cost_usd_per_month));
+    (facts, costs)
+}
+
+/// Sizes, prices and decides; then checks the decision against the catalog.
+pub fn build(w: &Workload, c: &Catalog) -> Result<Plan, Vec<Diagnostic>> {
+    let sizes = size::size(w, c);
+    let (facts, costs) = price(w, c, &sizes);
     if let Some(missing) = missing_reservations(w, &costs) {
         return Err(vec![missing]);
     }
