@@ -244,20 +244,10 @@ pub fn script_text(text: &str) -> String {
 }
 
 /// A path or name inside a line of rediform's output: every control and hidden character as
-/// `\uXXXX`, line breaks and tabs included, so a name can never start a line of its own.
+/// `\uXXXX`, line breaks and tabs included, so a name can never start a line of its own (the
+/// same rule as inside a `#` comment line).
 pub fn one_line(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_hidden) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if is_hidden(c) {
-            push_unicode_escape(&mut out, c);
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
+    hash_comment(text)
 }
 
 /// The text for a terminal: control and hidden characters as `\uXXXX`, except the line breaks

@@ -596,6 +596,32 @@ fn auth(name: &str, user_resource: &'static str) -> Auth {
 }
 
 /// The CPU alarm of one node (aws-facts §4.5, AWS-EC-MON; MemoryDB follows the same guidance).
+/// The memory alarm of a path: `metric` (a percentage) above `alarms.memory_percent` for 10
+/// minutes; `treat_missing_data` says what silence means.
+fn memory_alarm(
+    plan: &Plan,
+    namespace: &'static str,
+    metric: &'static str,
+    treat_missing_data: &'static str,
+    description: String,
+) -> Alarm {
+    Alarm {
+        resource: "memory",
+        suffix: "memory",
+        namespace,
+        recover: false,
+        metric,
+        statistic: "Average",
+        comparison: "GreaterThanThreshold",
+        threshold: plan.alarms.memory_percent.to_string(),
+        period: 300,
+        evaluation_periods: 2,
+        datapoints_to_alarm: 2,
+        treat_missing_data,
+        description,
+    }
+}
+
 fn cpu_alarm(plan: &Plan, vcpu: u32, namespace: &'static str) -> Alarm {
     let a = &plan.alarms;
     let memcached = plan.engine == Engine::Memcached;

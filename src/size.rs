@@ -423,6 +423,41 @@ impl Fit {
     }
 }
 
+/// The memory rule as a need: the data over what one shard (or node) holds.
+fn memory_need(d: &Demand, per_node: f64, unit: &str) -> Need {
+    Need {
+        units: d.data_gib / per_node,
+        binding: Binding::Memory,
+        detail: format!("memory: {:.2} GiB of data, {per_node:.2} GiB per {unit}", d.data_gib),
+    }
+}
+
+/// Operations as a need: `ops` at the peak over what one node serves.
+fn ops_need(what: &str, ops: f64, per_node: f64) -> Need {
+    Need {
+        units: ops / per_node,
+        binding: Binding::Primaries,
+        detail: format!(
+            "{what}: {} ops/s at the peak, {} per node",
+            crate::units::thousands(ops.ceil() as u64),
+            crate::units::thousands(per_node as u64)
+        ),
+    }
+}
+
+/// Network as a need: the busiest direction's bytes/s over what one node may carry.
+fn network_need(busiest: f64, bandwidth: f64) -> Need {
+    Need {
+        units: busiest / bandwidth,
+        binding: Binding::Network,
+        detail: format!(
+            "network: {:.2} Gbps at the peak, {:.2} Gbps per node",
+            busiest * 8.0 / 1e9,
+            bandwidth * 8.0 / 1e9
+        ),
+    }
+}
+
 /// Shards `spec` needs for `demand` with `replicas` replicas per shard, and what binds.
 fn shards_needed(
     c: &Catalog,
@@ -443,32 +478,14 @@ fn shards_needed(
     };
     let primary_ops = d.writes + d.reads / serving;
     let replica_ops = if d.reads_from_replicas { d.reads / serving } else { 0.0 };
-    let per_node = data_gib_per_node(c, spec);
     let mut needs = vec![
-        Need {
-            units: d.data_gib / per_node,
-            binding: Binding::Memory,
-            detail: format!("memory: {:.2} GiB of data, {per_node:.2} GiB per shard", d.data_gib),
-        },
-        Need {
-            units: primary_ops / ops,
-            binding: Binding::Primaries,
-            detail: format!(
-                "operations on the primaries: {} ops/s at the peak, {} per node",
-                crate::units::thousands(primary_ops.ceil() as u64),
-                crate::units::thousands(ops as u64)
-            ),
-        },
+        memory_need(d, data_gib_per_node(c, spec), "shard"),
+        ops_need("operations on the primaries", primary_ops, ops),
     ];
     if replica_ops > 0.0 {
         needs.push(Need {
-            units: replica_ops / ops,
             binding: Binding::Reads,
-            detail: format!(
-                "reads on each replica: {} ops/s at the peak, {} per node",
-                crate::units::thousands(replica_ops.ceil() as u64),
-                crate::units::thousands(ops as u64)
-            ),
+            ..ops_need("reads on each replica", replica_ops, ops)
         });
     }
     if let Some(bandwidth) = node_bytes_per_sec(c, spec) {
@@ -479,15 +496,7 @@ fn shards_needed(
         let primary_in = d.writes * d.bytes_per_op;
         let replica_out = replica_ops * d.bytes_per_op;
         let busiest = primary_out.max(primary_in).max(replica_out);
-        needs.push(Need {
-            units: busiest / bandwidth,
-            binding: Binding::Network,
-            detail: format!(
-                "network: {:.2} Gbps at the peak, {:.2} Gbps per node",
-                busiest * 8.0 / 1e9,
-                bandwidth * 8.0 / 1e9
-            ),
-        });
+        needs.push(network_need(busiest, bandwidth));
     }
     if let Some(limit) = write_mb_per_primary {
         let written = d.writes * d.bytes_per_op / 1e6;
@@ -815,35 +824,14 @@ fn memcached(w: &Workload, c: &Catalog) -> Result<MemcachedNodes, SizeError> {
 fn memcached_fit(c: &Catalog, d: &Demand, spec: &NodeSpec) -> Fit {
     let ops = node_ops(c, EngineModel::Multithreaded, spec.vcpu);
     let peak = d.writes + d.reads;
-    let per_node = memcached_data_gib_per_node(c, spec);
     let mut needs = vec![
-        Need {
-            units: d.data_gib / per_node,
-            binding: Binding::Memory,
-            detail: format!("memory: {:.2} GiB of data, {per_node:.2} GiB per node", d.data_gib),
-        },
-        Need {
-            units: peak / ops,
-            binding: Binding::Primaries,
-            detail: format!(
-                "operations: {} ops/s at the peak, {} per node",
-                crate::units::thousands(peak.ceil() as u64),
-                crate::units::thousands(ops as u64)
-            ),
-        },
+        memory_need(d, memcached_data_gib_per_node(c, spec), "node"),
+        ops_need("operations", peak, ops),
     ];
     if let Some(bandwidth) = node_bytes_per_sec(c, spec) {
         // Reads go out, writes come in: the busier direction binds.
         let busiest = d.reads.max(d.writes) * d.bytes_per_op;
-        needs.push(Need {
-            units: busiest / bandwidth,
-            binding: Binding::Network,
-            detail: format!(
-                "network: {:.2} Gbps at the peak, {:.2} Gbps per node",
-                busiest * 8.0 / 1e9,
-                bandwidth * 8.0 / 1e9
-            ),
-        });
+        needs.push(network_need(busiest, bandwidth));
     }
     Fit::of(needs)
 }

@@ -2,8 +2,8 @@
 //! cluster (`templates/elasticache/`). Pure: fills the [`ModuleSpec`].
 
 use super::{
-    auth, cpu_alarm, parameter_group_name, Alarm, CheckovSkip, Ingress, LogGroup, MemcachedCluster, ModuleSpec,
-    Parameter, ParameterGroup, ReplicationGroup,
+    auth, cpu_alarm, memory_alarm, parameter_group_name, Alarm, CheckovSkip, Ingress, LogGroup, MemcachedCluster,
+    ModuleSpec, Parameter, ParameterGroup, ReplicationGroup,
 };
 use crate::decide::Eviction;
 use crate::names::{Engine, Environment};
@@ -124,25 +124,17 @@ pub(super) fn node_alarms(plan: &Plan, vcpu: u32, replicas: bool) -> Vec<Alarm> 
     let mut alarms = Vec::new();
     alarms.push(cpu_alarm(plan, vcpu, "AWS/ElastiCache"));
     if !memcached {
-        alarms.push(Alarm {
-            resource: "memory",
-            suffix: "memory",
-            namespace: "AWS/ElastiCache",
-            recover: false,
-            metric: "DatabaseMemoryUsagePercentage",
-            statistic: "Average",
-            comparison: "GreaterThanThreshold",
-            threshold: a.memory_percent.to_string(),
-            period: 300,
-            evaluation_periods: 2,
-            datapoints_to_alarm: 2,
-            treat_missing_data: "missing",
-            description: format!(
+        alarms.push(memory_alarm(
+            plan,
+            "AWS/ElastiCache",
+            "DatabaseMemoryUsagePercentage",
+            "missing",
+            format!(
                 "Data memory above {}% for 10 minutes; at 100% the {} policy applies. Check key growth and TTLs; scale up or add shards before writes fail or keys are evicted.",
                 a.memory_percent,
                 plan.eviction.policy_name()
             ),
-        });
+        ));
     }
     let evicting_is_normal = matches!(plan.eviction, Eviction::Policy(p) if p.evicts_keys_without_ttl()) || memcached;
     alarms.push(Alarm {

@@ -1,7 +1,8 @@
 //! The MemoryDB module (`templates/memorydb/`). Pure: fills the [`ModuleSpec`].
 
 use super::{
-    auth, cpu_alarm, parameter_group_name, Alarm, Ingress, MemorydbCluster, ModuleSpec, Parameter, ParameterGroup,
+    auth, cpu_alarm, memory_alarm, parameter_group_name, Alarm, Ingress, MemorydbCluster, ModuleSpec, Parameter,
+    ParameterGroup,
 };
 use crate::names::Environment;
 use crate::plan::Plan;
@@ -52,25 +53,17 @@ fn memorydb_alarms(plan: &Plan, r: &Replicated) -> Vec<Alarm> {
     let a = &plan.alarms;
     vec![
         cpu_alarm(plan, r.vcpu, "AWS/MemoryDB"),
-        Alarm {
-            resource: "memory",
-            suffix: "memory",
-            namespace: "AWS/MemoryDB",
-            recover: false,
-            metric: "DatabaseMemoryUsagePercentage",
-            statistic: "Average",
-            comparison: "GreaterThanThreshold",
-            threshold: a.memory_percent.to_string(),
-            period: 300,
-            evaluation_periods: 2,
-            datapoints_to_alarm: 2,
-            treat_missing_data: "missing",
-            description: format!(
+        memory_alarm(
+            plan,
+            "AWS/MemoryDB",
+            "DatabaseMemoryUsagePercentage",
+            "missing",
+            format!(
                 "Data memory above {}% for 10 minutes; at 100% the {} policy applies and writes fail. Add shards or move to a larger node type before then.",
                 a.memory_percent,
                 plan.eviction.policy_name()
             ),
-        },
+        ),
         Alarm {
             resource: "replication_lag",
             suffix: "replication-lag",

@@ -1,7 +1,7 @@
 //! The self-hosted module: Valkey with Sentinel on three EC2 instances (`templates/self-hosted/`,
 //! SPEC §5, §6; issue #5). Pure: fills the [`ModuleSpec`].
 
-use super::{Alarm, CheckovSkip, Egress, Ingress, ModuleSpec, SelfHostedCluster, SelfHostedReplica, TLS};
+use super::{memory_alarm, Alarm, CheckovSkip, Egress, Ingress, ModuleSpec, SelfHostedCluster, SelfHostedReplica, TLS};
 use crate::plan::Plan;
 use crate::size::SelfHosted;
 
@@ -223,24 +223,16 @@ fn host_alarms(plan: &Plan, h: &SelfHosted) -> Vec<Alarm> {
                 }
             ),
         },
-        Alarm {
-            resource: "memory",
-            suffix: "memory",
-            namespace: "CWAgent",
-            recover: false,
-            metric: "mem_used_percent",
-            statistic: "Average",
-            comparison: "GreaterThanThreshold",
-            threshold: a.memory_percent.to_string(),
-            period: 300,
-            evaluation_periods: 2,
-            datapoints_to_alarm: 2,
-            treat_missing_data: "breaching",
-            description: format!(
+        memory_alarm(
+            plan,
+            "CWAgent",
+            "mem_used_percent",
+            "breaching",
+            format!(
                 "Instance memory above {}% for 10 minutes (maxmemory is {}% of RAM; the rest is for the OS, forks for RDB snapshots and replication buffers). Check INFO memory; move to a larger instance type. Missing data counts as breaching: the CloudWatch agent has stopped reporting.",
                 a.memory_percent, plan.self_hosting.maxmemory_percent
             ),
-        },
+        ),
         Alarm {
             resource: "disk",
             suffix: "disk",
