@@ -523,6 +523,38 @@ fn check_number(path: &str, value: &toml::Value, problems: &mut Vec<Diagnostic>)
     }
 }
 
+/// For a price table (`source` in it) that `over` covers in part: the source and estimate mark
+/// the merged table must carry, naming the figures still built in.
+fn kept_provenance(base: &toml::Table, over: &toml::Table) -> Option<(String, bool)> {
+    let base_source = base.get("source")?.as_str()?;
+    let figures: Vec<&String> = base
+        .iter()
+        .filter(|(k, v)| (v.is_float() || v.is_integer()) && !REGIONLESS_KEYS.contains(&k.as_str()))
+        .map(|(k, _)| k)
+        .collect();
+    let kept: Vec<&str> = figures
+        .iter()
+        .filter(|k| !over.contains_key(k.as_str()))
+        .map(|k| k.as_str())
+        .collect();
+    if kept.is_empty() || kept.len() == figures.len() {
+        return None;
+    }
+    let over_source = over
+        .get("source")
+        .and_then(toml::Value::as_str)
+        .unwrap_or("the prices file");
+    let estimate = base.get("estimate").and_then(toml::Value::as_bool).unwrap_or(false)
+        || over.get("estimate").and_then(toml::Value::as_bool).unwrap_or(false);
+    Some((
+        format!(
+            "{over_source}; built in (not in the prices file): {} from {base_source}",
+            kept.join(", ")
+        ),
+        estimate,
+    ))
+}
+
 fn merge(base: &mut toml::Table, over: toml::Table, prefix: &str, problems: &mut Vec<Diagnostic>) {
     for (key, value) in over {
         let path = if prefix.is_empty() {
@@ -558,7 +590,16 @@ fn merge(base: &mut toml::Table, over: toml::Table, prefix: &str, problems: &mut
             continue;
         };
         match (slot, value) {
-            (toml::Value::Table(b), toml::Value::Table(o)) => merge(b, o, &path, problems),
+            (toml::Value::Table(b), toml::Value::Table(o)) => {
+                let provenance = kept_provenance(b, &o);
+                merge(b, o, &path, problems);
+                // A price table the file covers in part keeps the built-in figures' source and
+                // estimate mark beside the file's (a partial import must not relabel them).
+                if let Some((source, estimate)) = provenance {
+                    b.insert("source".to_owned(), source.into());
+                    b.insert("estimate".to_owned(), estimate.into());
+                }
+            }
             (slot @ toml::Value::Float(_), toml::Value::Integer(i)) => *slot = toml::Value::Float(i as f64),
             // Every figure is read as a float, so 730.0 stands for 730 (`rediform prices --format
             // toml` writes floats).

@@ -170,7 +170,20 @@ enum PricesAction {
         /// Write the prices file here (refuses to overwrite) instead of printing it.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// The 1-year reservation priced (standard offering class): one option for the whole file.
+        #[arg(long, value_enum, default_value_t = Reservation::No)]
+        reserved: Reservation,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Reservation {
+    #[value(name = "no-upfront")]
+    No,
+    #[value(name = "partial-upfront")]
+    Partial,
+    #[value(name = "all-upfront")]
+    All,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -224,9 +237,17 @@ where
                     files,
                     region,
                     out: file,
+                    reserved,
                 }),
             ..
-        } => prices_import(&files, &region, file.as_deref(), &mut out),
+        } => {
+            let option = match reserved {
+                Reservation::No => crate::import::PurchaseOption::NoUpfront,
+                Reservation::Partial => crate::import::PurchaseOption::PartialUpfront,
+                Reservation::All => crate::import::PurchaseOption::AllUpfront,
+            };
+            prices_import(&files, &region, option, file.as_deref(), &mut out)
+        }
         Command::Prices { prices, format, .. } => prices_command(prices, format, &mut out),
         Command::Catalog { format } => catalog_command(format, &mut out),
         Command::Generate {
@@ -237,13 +258,13 @@ where
         } => generate(&args, force, exit_code, prune, &mut out),
         Command::Check { args, diff, format } => check(&args, format, diff, &mut out),
         Command::Schema => {
-            out.print(&workload::json_schema());
+            out.data(&workload::json_schema());
             Outcome::Success
         }
         Command::Completions { shell } => {
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "rediform", &mut buf);
-            out.print(&String::from_utf8_lossy(&buf));
+            out.data(&String::from_utf8_lossy(&buf));
             Outcome::Success
         }
     };
@@ -272,7 +293,16 @@ impl Output {
     }
 
     fn print(&mut self, text: &str) {
-        if self.closed || self.quiet {
+        if self.quiet {
+            return;
+        }
+        self.data(text);
+    }
+
+    /// Output that is the command's result (a prices file, a schema, a JSON report): printed
+    /// even with `-q`, which silences messages only.
+    fn data(&mut self, text: &str) {
+        if self.closed {
             return;
         }
         let text = crate::encode::terminal(text);
@@ -349,7 +379,7 @@ fn read_text(path: &Path) -> Result<String, Error> {
         )));
     }
     let file = std::fs::File::open(path).map_err(cannot_read)?;
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
     file.take(MAX_INPUT_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(cannot_read)?;
@@ -465,11 +495,11 @@ fn decide(args: &GenerateArgs, format: Format, out: &mut Output) -> Outcome {
     match format {
         Format::Json => {
             let only: Vec<Plan> = plans.into_iter().map(|(_, p)| p).collect();
-            out.print(&report::json(&only));
+            out.data(&report::json(&only));
         }
         Format::Text => {
             let texts: Vec<String> = plans.iter().map(|(file, plan)| report::text(plan, file)).collect();
-            out.print(&texts.join("\n"));
+            out.data(&texts.join("\n"));
         }
     }
     worst
@@ -486,7 +516,7 @@ fn prices_command(prices: Option<PathBuf>, format: DataFormat, out: &mut Output)
     let origin = file
         .as_ref()
         .map_or_else(|| "built in".to_owned(), |f| format!("from {}", display(f)));
-    out.print(&match format {
+    out.data(&match format {
         DataFormat::Toml => report::prices_toml(&catalog),
         DataFormat::Json => report::prices_json(&catalog, &origin),
         DataFormat::Text => report::prices_text(&catalog, &origin),
@@ -495,7 +525,13 @@ fn prices_command(prices: Option<PathBuf>, format: DataFormat, out: &mut Output)
 }
 
 /// `rediform prices import`: AWS offer files in, a prices file out (stdout or `--out`).
-fn prices_import(files: &[PathBuf], region: &str, to: Option<&Path>, out: &mut Output) -> Outcome {
+fn prices_import(
+    files: &[PathBuf],
+    region: &str,
+    option: crate::import::PurchaseOption,
+    to: Option<&Path>,
+    out: &mut Output,
+) -> Outcome {
     if !crate::workload::is_region(region) {
         return out.error(&Error::Usage(format!(
             "`{region}` is not an AWS region name (such as \"eu-west-1\")"
@@ -524,10 +560,10 @@ fn prices_import(files: &[PathBuf], region: &str, to: Option<&Path>, out: &mut O
         let path = file.clone();
         offers.push(crate::import::OfferFile {
             name: display(file),
-            open: Box::new(move || Ok(Box::new(std::fs::File::open(&path)?) as Box<dyn io::Read>)),
+            open: Box::new(move || Ok(Box::new(std::fs::File::open(&path)?) as Box<dyn crate::import::ReadSeek>)),
         });
     }
-    let imported = match crate::import::import(&offers, region, &Catalog::embedded()) {
+    let imported = match crate::import::import(&offers, region, option, &Catalog::embedded()) {
         Ok(i) => i,
         Err(e @ crate::import::ImportError::Io { .. }) => {
             let _ = writeln!(io::stderr(), "error: {}", crate::encode::terminal(&e.to_string()));
@@ -545,13 +581,22 @@ fn prices_import(files: &[PathBuf], region: &str, to: Option<&Path>, out: &mut O
         out.warn(&format!("warning: {line}\n"));
     }
     match to {
-        None => out.print(&imported.toml),
+        None => out.data(&imported.toml),
         Some(path) => {
-            let written = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)
-                .and_then(|mut f| f.write_all(imported.toml.as_bytes()));
+            // Written in full beside its name, then moved into place if nothing is there: a run
+            // that fails or is killed leaves no empty or half file behind.
+            let dir = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let written = tempfile::Builder::new()
+                .prefix(".rediform-prices-")
+                .tempfile_in(dir)
+                .and_then(|mut f| {
+                    f.write_all(imported.toml.as_bytes())?;
+                    f.as_file().sync_all()?;
+                    f.persist_noclobber(path).map(drop).map_err(|e| e.error)
+                });
             if let Err(source) = written {
                 if source.kind() == io::ErrorKind::AlreadyExists {
                     return out.error(&Error::Usage(format!(
@@ -584,7 +629,7 @@ fn prices_import(files: &[PathBuf], region: &str, to: Option<&Path>, out: &mut O
 /// `rediform catalog`: the built-in node types, sizing assumptions and engine versions.
 fn catalog_command(format: DataFormat, out: &mut Output) -> Outcome {
     let catalog = Catalog::embedded();
-    out.print(&match format {
+    out.data(&match format {
         DataFormat::Toml => crate::catalog::CATALOG_TOML.to_owned(),
         DataFormat::Json => report::catalog_json(&catalog),
         DataFormat::Text => report::catalog_text(&catalog),
@@ -873,35 +918,52 @@ struct Orphan {
 
 /// The orphans of a run over the whole project that read every workload file (a file with
 /// errors may be the one that maps to a directory, so no directory is an orphan then).
-fn orphans(job: &project::Job, built: &[Built], complete: bool) -> Vec<Orphan> {
+///
+/// A module is the project's when its lock records the directory it is in, or it sits right in
+/// the project's `out` (a lock of an earlier build records none, and an out directory may have
+/// been moved): a copy elsewhere (an example in the docs, a vendored repository) is the user's.
+/// A module whose workload file still exists but is not read as a workload any more (emptied,
+/// its tables renamed) is an error to report, never an orphan to prune.
+fn orphans(job: &project::Job, built: &[Built], complete: bool) -> Result<Vec<Orphan>, Error> {
     if !job.whole_project || !complete {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let live: Vec<PathBuf> = built.iter().map(|b| project::canonical(&b.dir)).collect();
-    job.module_dirs()
-        .into_iter()
-        .filter(|dir| !live.contains(&project::canonical(dir)))
-        .filter_map(|dir| {
-            let lock = emit::current_lock(&dir)?;
-            // A module copied elsewhere (an example in the docs) records the directory it was
-            // generated in: it is the user's copy, not an orphan of the project.
-            if lock
-                .dir
-                .as_ref()
-                .is_some_and(|d| Some(d) != job.relative_dir(&dir).as_ref())
-            {
-                return None;
+    let sources: Vec<&str> = built.iter().map(|b| b.source.as_str()).collect();
+    let out = project::canonical(&job.out);
+    let mut found = Vec::new();
+    for dir in job.module_dirs() {
+        let here = project::canonical(&dir);
+        if live.contains(&here) {
+            continue;
+        }
+        let Some(lock) = emit::current_lock(&dir) else { continue };
+        let recorded_here = lock.dir.is_some() && lock.dir == job.relative_dir(&dir);
+        if !recorded_here && here.parent() != Some(out.as_path()) {
+            continue;
+        }
+        let source = job.project_file(&lock.source).filter(|f| f.is_file());
+        if let (false, Some(file)) = (sources.contains(&lock.source.as_str()), source) {
+            // A valid workload file outside the project's list made it: not the project's.
+            if load_workload(&file).is_ok() {
+                continue;
             }
-            let workload = if lock.workload.is_empty() {
-                dir.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            } else {
-                lock.workload
-            };
-            Some(Orphan { dir, workload })
-        })
-        .collect()
+            return Err(Error::Usage(format!(
+                "{} was generated from {}, which still exists but is not read as a workload file any more (emptied, or its [workload] table renamed?): fix that file, or delete it; nothing is pruned meanwhile",
+                display(&dir),
+                crate::encode::one_line(&lock.source)
+            )));
+        }
+        let workload = if lock.workload.is_empty() {
+            dir.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        } else {
+            lock.workload
+        };
+        found.push(Orphan { dir, workload });
+    }
+    Ok(found)
 }
 
 /// What the module on disk runs, against what the rendered one would: `Some` when writing it
@@ -982,7 +1044,14 @@ fn generate(args: &GenerateArgs, force: bool, exit_code: bool, prune: bool, out:
             m.files.len() - count(&["create", "foreign", "update"]),
         ));
     }
-    for orphan in orphans(&job, &modules, worst == Outcome::Success) {
+    let orphans = match orphans(&job, &modules, worst == Outcome::Success) {
+        Ok(o) => o,
+        Err(e) => {
+            worst = worst.max(out.error(&e));
+            Vec::new()
+        }
+    };
+    for orphan in orphans {
         if prune {
             match emit::prune(&orphan.dir, &mut waiting) {
                 Ok(pruned) => {
@@ -1006,7 +1075,7 @@ fn generate(args: &GenerateArgs, force: bool, exit_code: bool, prune: bool, out:
             }
         } else {
             out.warn(&format!(
-                "warning: {} holds the module of workload `{}`, which no workload file names any more (renamed, remapped or deleted); `rediform generate --prune` removes its generated files\n",
+                "warning: {} holds the module of workload `{}`, which no workload file names any more (renamed, remapped or deleted); `rediform generate --prune` removes its generated files (a file edited by hand stays: remove it yourself)\n",
                 display(&orphan.dir),
                 orphan.workload
             ));
@@ -1076,7 +1145,7 @@ fn print_drift(out: &mut Output, format: Format, r: &DriftReport) {
             });
             let mut text = serde_json::to_string_pretty(&report).expect("a drift report serializes");
             text.push('\n');
-            out.print(&text);
+            out.data(&text);
         }
         Format::Text if r.entries.is_empty() => {
             if r.clean_run {
@@ -1139,7 +1208,13 @@ fn check(args: &GenerateArgs, format: Format, show_diff: bool, out: &mut Output)
         }
         drift.extend(changes.into_iter().map(|c| (m.name.as_str(), source.as_str(), c)));
     }
-    let orphans = orphans(&job, &modules, worst == Outcome::Success);
+    let orphans = match orphans(&job, &modules, worst == Outcome::Success) {
+        Ok(o) => o,
+        Err(e) => {
+            worst = worst.max(out.error(&e));
+            Vec::new()
+        }
+    };
     let mut entries: Vec<Drift> = drift
         .iter()
         .map(|(workload, source, change)| Drift {

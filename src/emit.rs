@@ -184,8 +184,9 @@ fn on_disk(path: &Path) -> Result<OnDisk, EmitError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(OnDisk::Missing),
         Err(e) => Err(io("cannot read", path)(e)),
         Ok(m) if !m.file_type().is_file() || m.len() > MAX_MODULE_FILE_BYTES => Ok(OnDisk::Other),
-        Ok(_) => {
-            let mut bytes = Vec::new();
+        Ok(m) => {
+            // Room for the whole file and the read that finds its end: two reads, not a dozen.
+            let mut bytes = Vec::with_capacity(m.len() as usize + 1);
             fs::File::open(path)
                 .and_then(|f| {
                     std::io::Read::read_to_end(&mut std::io::Read::take(f, MAX_MODULE_FILE_BYTES + 1), &mut bytes)
@@ -337,10 +338,7 @@ pub fn diff(module: &Module, dir: &Path) -> Result<Vec<Change>, EmitError> {
             }
         } else if bytes == text.as_bytes() {
         } else if owned(old_lock.as_ref(), name, &bytes) {
-            let edited = old_lock
-                .as_ref()
-                .and_then(|l| l.hash_of(name))
-                .is_some_and(|h| h != lock::hash(&bytes));
+            let edited = old_lock.as_ref().is_some_and(|l| !l.wrote(name, &bytes));
             changes.push(Change::Update {
                 path,
                 text: text.clone(),
@@ -527,9 +525,17 @@ pub fn write(module: &Module, dir: &Path, force: bool, waiting: &mut dyn FnMut(&
                 _ => None,
             })
             .collect();
+        let replaced: Vec<(String, u64)> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Update { path, old, .. } => Some((path.file_name()?.to_str()?.to_owned(), lock::hash(old))),
+                _ => None,
+            })
+            .filter(|(name, _)| name != lock::FILE_NAME)
+            .collect();
         let previous = read_lock(dir)?;
         let new = module.files.get(lock::FILE_NAME).cloned().unwrap_or_default();
-        let union = Lock::transitional(&new, previous.as_ref(), &removed);
+        let union = Lock::transitional(&new, previous.as_ref(), &removed, &replaced);
         commit(stage(dir, &lock_path, &union)?)?;
     }
     // 3. The renames; on a failure, the old files go back.
@@ -583,13 +589,20 @@ pub fn prune(dir: &Path, waiting: &mut dyn FnMut(&Path)) -> Result<Pruned, EmitE
     };
     let mut removed = 0;
     let mut kept = Vec::new();
-    for (name, hash) in lock.files.iter().filter(|(name, _)| name != lock::FILE_NAME) {
+    let mut names: Vec<&String> = lock
+        .files
+        .iter()
+        .map(|(n, _)| n)
+        .filter(|n| *n != lock::FILE_NAME)
+        .collect();
+    names.dedup();
+    for name in names {
         let path = dir.join(name);
         if let OnDisk::File(bytes) = on_disk(&path)? {
             if !owned(Some(&lock), name, &bytes) {
                 continue;
             }
-            if lock::hash(&bytes) != *hash {
+            if !lock.wrote(name, &bytes) {
                 kept.push(name.clone());
                 continue;
             }
@@ -597,13 +610,39 @@ pub fn prune(dir: &Path, waiting: &mut dyn FnMut(&Path)) -> Result<Pruned, EmitE
             removed += 1;
         }
     }
+    // Temporary files of an interrupted run go too.
+    for entry in fs::read_dir(dir).map_err(io("cannot list", dir))?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if is_leftover(&name) && entry.file_type().is_ok_and(|t| t.is_file()) {
+            fs::remove_file(entry.path()).map_err(io("cannot remove", &entry.path()))?;
+        }
+    }
     let lock_path = dir.join(lock::FILE_NAME);
-    fs::remove_file(&lock_path).map_err(io("cannot remove", &lock_path))?;
-    let _ = fs::remove_dir(dir);
-    Ok(Pruned {
-        removed: removed + 1,
-        kept,
-    })
+    if kept.is_empty() {
+        fs::remove_file(&lock_path).map_err(io("cannot remove", &lock_path))?;
+        let _ = fs::remove_dir(dir);
+        return Ok(Pruned {
+            removed: removed + 1,
+            kept,
+        });
+    }
+    // Files edited by hand stay, and so does a lock that lists them: the module is still
+    // reported (an orphan whose last files are the user's to remove), never forgotten.
+    let mut text = String::new();
+    for line in fs::read_to_string(&lock_path)
+        .map_err(io("cannot read", &lock_path))?
+        .split_inclusive('\n')
+    {
+        let listed_elsewhere = line
+            .strip_prefix("file ")
+            .and_then(|rest| rest.split_once(' '))
+            .is_some_and(|(_, name)| !kept.iter().any(|k| k == name.trim_end()));
+        if !listed_elsewhere {
+            text.push_str(line);
+        }
+    }
+    commit(stage(dir, &lock_path, &text)?)?;
+    Ok(Pruned { removed, kept })
 }
 
 /// Best effort after a failed rename: the files that were changed get their old content back,
@@ -716,7 +755,12 @@ mod tests {
         // What `write` does before the renames: the transitional lock; then one rename only.
         let previous = read_lock(dir.path()).unwrap();
         let removed = [("logs.tf".to_owned(), lock::hash(old.files["logs.tf"].as_bytes()))];
-        let union = Lock::transitional(&new.files[lock::FILE_NAME], previous.as_ref(), &removed);
+        let union = Lock::transitional(
+            &new.files[lock::FILE_NAME],
+            previous.as_ref(),
+            &removed,
+            &[("main.tf".to_owned(), lock::hash(old.files["main.tf"].as_bytes()))],
+        );
         fs::write(dir.path().join(lock::FILE_NAME), &union).unwrap();
         let lock = lock::parse(&union).unwrap();
         assert_eq!(lock.cache, "elasticache valkey 6379 8.0", "the old cache line stays");
@@ -740,6 +784,36 @@ mod tests {
                 .previous
                 .is_empty()
         );
+    }
+
+    /// A module left half replaced by a killed run, then pruned: every file rediform wrote goes,
+    /// old or new (the lock records both hashes), and so do the leftovers.
+    #[test]
+    fn pruning_a_half_replaced_module_removes_both_generations() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = module_of(
+            "a.toml",
+            "elasticache valkey 6379 8.0 single",
+            &[("main.tf", "a = 1\n"), ("x.tf", "x = 1\n")],
+        );
+        write_all(&old, dir.path(), false);
+        let new = module_of(
+            "b.toml",
+            "elasticache valkey 6379 8.0 single",
+            &[("main.tf", "b = 2\n"), ("x.tf", "x = 2\n")],
+        );
+        let previous = read_lock(dir.path()).unwrap();
+        let replaced: Vec<(String, u64)> = ["main.tf", "x.tf"]
+            .iter()
+            .map(|n| ((*n).to_owned(), lock::hash(old.files[*n].as_bytes())))
+            .collect();
+        let union = Lock::transitional(&new.files[lock::FILE_NAME], previous.as_ref(), &[], &replaced);
+        fs::write(dir.path().join(lock::FILE_NAME), &union).unwrap();
+        fs::write(dir.path().join("main.tf"), &new.files["main.tf"]).unwrap();
+        fs::write(dir.path().join(".rediform-Ab12Cd.tmp"), "half").unwrap();
+        let pruned = prune(dir.path(), &mut |_| {}).unwrap();
+        assert!(pruned.kept.is_empty(), "{:?}", pruned.kept);
+        assert!(!dir.path().exists(), "everything went, the directory too");
     }
 
     /// A hand edit that is not UTF-8 leaves the header readable: the file is still rediform's,

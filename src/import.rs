@@ -16,7 +16,7 @@
 //! `/tmp`-free notes in `src/data/import.toml`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::io::Read;
 
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
@@ -186,6 +186,10 @@ fn classify(p: &Product, region: &str, rules: &Rules, catalog: &Catalog) -> Opti
     }
     let usage = p.attr("usagetype");
     let e = &rules.elasticache;
+    // Local Zones and Outposts price the same node type under the parent region's code.
+    if !matches!(p.attr("locationType"), "" | "AWS Region") {
+        return None;
+    }
     if p.family == e.node_family {
         let node = p.attr("instanceType");
         let engine = *e.engines.get(p.attr("cacheEngine"))?;
@@ -289,8 +293,8 @@ struct Scan<'a> {
     offer: String,
     date: String,
     wanted: HashMap<String, Item>,
-    /// An item priced by two SKUs: (item, first, second).
-    twice: Option<(Item, String, String)>,
+    /// Items priced by two SKUs: (item, first, second).
+    twice: Vec<(Item, String, String)>,
 }
 
 /// The second pass: the terms of the wanted SKUs.
@@ -358,9 +362,15 @@ impl<'de> Visitor<'de> for ScanProducts<'_, '_> {
             let Some(item) = classify(&product, s.region, s.rules, s.catalog) else {
                 continue;
             };
-            if let Some((other, _)) = s.wanted.iter().find(|(_, i)| **i == item) {
-                if s.twice.is_none() {
-                    s.twice = Some((item.clone(), other.clone(), sku.clone()));
+            // A SKU written twice (JSON allows a repeated key; serde keeps reading) is as
+            // ambiguous as two SKUs for one item.
+            let repeated = s.wanted.contains_key(&sku);
+            if repeated && !s.twice.iter().any(|(i, _, _)| *i == item) {
+                s.twice.push((item.clone(), sku.clone(), sku.clone()));
+            }
+            if let Some((other, _)) = s.wanted.iter().find(|(k, i)| **i == item && **k != sku) {
+                if !s.twice.iter().any(|(i, _, _)| *i == item) {
+                    s.twice.push((item.clone(), other.clone(), sku.clone()));
                 }
             }
             s.wanted.insert(sku, item);
@@ -477,12 +487,17 @@ impl<'de> Visitor<'de> for CollectSku<'_> {
 pub struct OfferFile<'a> {
     /// The file as the user named it.
     pub name: String,
-    /// Opens it.
-    pub open: Box<dyn Fn() -> std::io::Result<Box<dyn Read>> + 'a>,
+    /// Opens it (once: both passes read the same open file, so a file replaced between them
+    /// cannot mix two offers).
+    pub open: Box<dyn Fn() -> std::io::Result<Box<dyn ReadSeek>> + 'a>,
 }
 
+/// A file read from the start twice.
+pub trait ReadSeek: Read + std::io::Seek {}
+impl<T: Read + std::io::Seek> ReadSeek for T {}
+
 /// A streaming JSON reader over an offer file.
-type OfferReader = serde_json::Deserializer<serde_json::de::IoRead<std::io::BufReader<Box<dyn Read>>>>;
+type OfferReader<'f> = serde_json::Deserializer<serde_json::de::IoRead<std::io::BufReader<&'f mut Box<dyn ReadSeek>>>>;
 
 /// What an import found.
 #[derive(Debug)]
@@ -501,28 +516,90 @@ struct Price {
     unit: String,
 }
 
-/// The on-demand price of a SKU. A tiered price (several dimensions with ranges) gives the tier
-/// rediform's figure stands for: for a price "above the baseline" (gp3 IOPS and throughput) the
-/// tier that starts highest, the one paid beyond a free allowance; for any other, the tier that
-/// starts at 0.
-fn on_demand_price(terms: &[Term], above_baseline: bool) -> Option<Price> {
-    let dims: Vec<&Dimension> = terms.iter().flat_map(|t| t.dimensions.values()).collect();
+/// The on-demand price of a SKU, and a note when it was read off a tiered price. A tiered price
+/// (several dimensions with ranges) gives the price paid at scale: for a price "above the
+/// baseline" (gp3 IOPS and throughput) the tier that starts highest; for any other the first
+/// tier that is not free (a free first tier, an allowance, would price everything at $0).
+fn on_demand_price(terms: &[Term], above_baseline: bool) -> Option<(Price, Option<String>)> {
+    let mut dims: Vec<&Dimension> = terms.iter().flat_map(|t| t.dimensions.values()).collect();
     let begin = |d: &Dimension| d.begin.as_deref().and_then(|b| b.parse::<f64>().ok()).unwrap_or(0.0);
-    let dim = match dims.as_slice() {
-        [one] => *one,
-        many if above_baseline => *many.iter().max_by(|a, b| begin(a).total_cmp(&begin(b)))?,
-        many => *many.iter().find(|d| begin(d) == 0.0)?,
+    let usd = |d: &Dimension| d.price.get("USD").and_then(|p| p.parse::<f64>().ok());
+    dims.sort_by(|a, b| begin(a).total_cmp(&begin(b)));
+    let (dim, note) = match dims.as_slice() {
+        [one] => (*one, None),
+        many => {
+            let dim = if above_baseline {
+                *many.last()?
+            } else {
+                many.iter()
+                    .copied()
+                    .find(|d| usd(d).is_some_and(|p| p > 0.0))
+                    .unwrap_or(many[0])
+            };
+            let note = format!(
+                "tiered price: the tier from {} {} is used (${} per {})",
+                dim.begin.as_deref().unwrap_or("0"),
+                dim.unit,
+                dim.price.get("USD").map_or("?", String::as_str),
+                dim.unit
+            );
+            (dim, Some(note))
+        }
     };
-    Some(Price {
-        usd: dim.price.get("USD")?.parse().ok()?,
-        unit: dim.unit.clone(),
-    })
+    Some((
+        Price {
+            usd: usd(dim)?,
+            unit: dim.unit.clone(),
+        },
+        note,
+    ))
 }
 
-/// The effective hourly price of a 1-year standard reservation: No Upfront if offered, else
-/// Partial, else All Upfront; the upfront fee spread over the year's 8,760 hours. Also names
-/// the option.
-fn reserved_1y_hourly(terms: &[Term]) -> Option<(f64, &'static str)> {
+/// The currencies of a SKU's prices other than USD (an offer of the China regions is in CNY).
+fn other_currencies(terms: &[Term]) -> Vec<String> {
+    let mut found: Vec<String> = terms
+        .iter()
+        .flat_map(|t| t.dimensions.values())
+        .flat_map(|d| d.price.keys())
+        .filter(|c| *c != "USD")
+        .cloned()
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// The 1-year reservation the import reads (`--reserved`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PurchaseOption {
+    /// No upfront fee: the highest effective rate, the one most organisations start with.
+    NoUpfront,
+    /// Part upfront, the rest hourly.
+    PartialUpfront,
+    /// All upfront.
+    AllUpfront,
+}
+
+impl PurchaseOption {
+    /// The offer file's spellings: ElastiCache and EC2 instances, and EC2 Dedicated Hosts.
+    fn spellings(self) -> [&'static str; 2] {
+        match self {
+            PurchaseOption::NoUpfront => ["No Upfront", "NoUpfront"],
+            PurchaseOption::PartialUpfront => ["Partial Upfront", "PartialUpfront"],
+            PurchaseOption::AllUpfront => ["All Upfront", "AllUpfront"],
+        }
+    }
+
+    /// As the prices file and messages say it.
+    pub fn name(self) -> &'static str {
+        self.spellings()[0]
+    }
+}
+
+/// The effective hourly price of a 1-year standard reservation with this purchase option: the
+/// upfront fee spread over the year's 8,760 hours, plus the hourly rate. `None` when the SKU has
+/// no such reservation (never another option instead: one import, one option).
+fn reserved_1y_hourly(terms: &[Term], option: PurchaseOption) -> Option<(f64, &'static str)> {
     let one_year: Vec<&Term> = terms
         .iter()
         .filter(|t| {
@@ -530,48 +607,71 @@ fn reserved_1y_hourly(terms: &[Term]) -> Option<(f64, &'static str)> {
                 && t.attributes.get("OfferingClass").is_none_or(|c| c == "standard")
         })
         .collect();
-    for (option, spelled) in [
-        ("No Upfront", "NoUpfront"),
-        ("Partial Upfront", "PartialUpfront"),
-        ("All Upfront", "AllUpfront"),
-    ] {
-        let Some(term) = one_year.iter().find(|t| {
-            t.attributes
-                .get("PurchaseOption")
-                .is_some_and(|p| p == option || p == spelled)
-        }) else {
-            continue;
-        };
-        let mut hourly = 0.0;
-        for d in term.dimensions.values() {
-            let usd: f64 = d.price.get("USD")?.parse().ok()?;
-            match d.unit.as_str() {
-                "Hrs" => hourly += usd,
-                "Quantity" => hourly += usd / HOURS_PER_YEAR,
-                _ => return None,
-            }
+    let term = one_year.iter().find(|t| {
+        t.attributes
+            .get("PurchaseOption")
+            .is_some_and(|p| option.spellings().contains(&p.as_str()))
+    })?;
+    let mut hourly = 0.0;
+    for d in term.dimensions.values() {
+        let usd: f64 = d.price.get("USD")?.parse().ok()?;
+        match d.unit.as_str() {
+            "Hrs" => hourly += usd,
+            "Quantity" => hourly += usd / HOURS_PER_YEAR,
+            _ => return None,
         }
-        return Some((hourly, option));
     }
-    None
+    // Six decimals: a hundredth of a cent per hour, as AWS prints its rates.
+    Some(((hourly * 1e6).round() / 1e6, option.name()))
+}
+
+/// Whether rediform imports this offer (the file's `offerCode`).
+fn offer_supported(file: &str, offer: &str) -> Result<(), ImportError> {
+    match offer {
+        "AmazonElastiCache" | "AmazonEC2" => Ok(()),
+        "AmazonMemoryDB" => {
+            Err(ImportError::Unsupported {
+                file: file.to_owned(),
+                why: "AmazonMemoryDB offers cannot be imported yet: the product attributes of that file are not documented in any source rediform's data was checked against; set MemoryDB prices by hand in the prices file (`rediform prices --format toml` shows the keys)".to_owned(),
+            })
+        }
+        other => {
+            Err(ImportError::Unsupported {
+                file: file.to_owned(),
+                why: format!(
+                    "offer `{other}` is not one rediform imports (AmazonElastiCache, AmazonEC2)"
+                ),
+            })
+        }
+    }
 }
 
 /// Reads the offer files (each twice, never whole) and writes the prices of `region` rediform
 /// uses as a prices file.
-pub fn import(files: &[OfferFile<'_>], region: &str, catalog: &Catalog) -> Result<Imported, ImportError> {
+pub fn import(
+    files: &[OfferFile<'_>],
+    region: &str,
+    reserved_option: PurchaseOption,
+    catalog: &Catalog,
+) -> Result<Imported, ImportError> {
     let rules = Rules::embedded();
     let mut table = PricesTable::default();
     let mut summary = Vec::new();
     let mut skipped = Vec::new();
     let mut dates = Vec::new();
     for file in files {
-        let read =
+        let mut opened = (file.open)().map_err(|source| ImportError::Io {
+            file: file.name.clone(),
+            source,
+        })?;
+        let mut read =
             |pass: &mut dyn FnMut(&mut OfferReader) -> Result<(), serde_json::Error>| -> Result<(), ImportError> {
-                let reader = (file.open)().map_err(|source| ImportError::Io {
+                std::io::Seek::rewind(&mut opened).map_err(|source| ImportError::Io {
                     file: file.name.clone(),
                     source,
                 })?;
-                let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 16, reader));
+                let mut de =
+                    serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 16, &mut opened));
                 pass(&mut de).map_err(|e| ImportError::Format {
                     file: file.name.clone(),
                     why: e.to_string(),
@@ -584,33 +684,23 @@ pub fn import(files: &[OfferFile<'_>], region: &str, catalog: &Catalog) -> Resul
             offer: String::new(),
             date: String::new(),
             wanted: HashMap::new(),
-            twice: None,
+            twice: Vec::new(),
         };
         read(&mut |de| ScanTop(&mut scan).deserialize(de))?;
-        match scan.offer.as_str() {
-            "AmazonElastiCache" | "AmazonEC2" => {}
-            "AmazonMemoryDB" => {
-                return Err(ImportError::Unsupported {
+        offer_supported(&file.name, &scan.offer)?;
+        // An item two products price is left out, with both SKUs named: picking one would be a
+        // guess; the rest of the file still imports.
+        for (item, first, second) in std::mem::take(&mut scan.twice) {
+            skipped.push(
+                ImportError::Ambiguous {
                     file: file.name.clone(),
-                    why: "AmazonMemoryDB offers cannot be imported yet: the product attributes of that file are not documented in any source rediform's data was checked against; set MemoryDB prices by hand in the prices file (`rediform prices --format toml` shows the keys)".to_owned(),
-                })
-            }
-            other => {
-                return Err(ImportError::Unsupported {
-                    file: file.name.clone(),
-                    why: format!(
-                        "offer `{other}` is not one rediform imports (AmazonElastiCache, AmazonEC2)"
-                    ),
-                })
-            }
-        }
-        if let Some((item, first, second)) = scan.twice {
-            return Err(ImportError::Ambiguous {
-                file: file.name.clone(),
-                item: item.to_string(),
-                first,
-                second,
-            });
+                    item: item.to_string(),
+                    first,
+                    second,
+                }
+                .to_string(),
+            );
+            scan.wanted.retain(|_, i| *i != item);
         }
         let mut collect = Collect {
             wanted: &scan.wanted,
@@ -618,33 +708,36 @@ pub fn import(files: &[OfferFile<'_>], region: &str, catalog: &Catalog) -> Resul
             reserved: HashMap::new(),
         };
         read(&mut |de| CollectTop(&mut collect).deserialize(de))?;
+        // Text of the file reaches messages and the prices file: one line each, whatever it holds.
+        scan.offer = crate::encode::one_line(&scan.offer).into_owned();
+        scan.date = crate::encode::one_line(&scan.date).into_owned();
         let date = scan.date.get(..10).unwrap_or(&scan.date).to_owned();
-        let mut priced = 0;
-        let mut skus: Vec<(&String, &Item)> = scan.wanted.iter().collect();
-        skus.sort_by(|a, b| a.1.cmp(b.1));
-        for (sku, item) in skus {
-            let source = format!("AWS Price List, offer {} published {date}, SKU {sku}", scan.offer);
-            let above_baseline = matches!(item, Item::Gp3Iops | Item::Gp3Throughput);
-            let Some(price) = collect
-                .on_demand
-                .get(sku)
-                .and_then(|t| on_demand_price(t, above_baseline))
-            else {
-                skipped.push(format!("{item}: SKU {sku} has no on-demand price"));
-                continue;
-            };
-            let reserved = collect.reserved.get(sku).and_then(|t| reserved_1y_hourly(t));
-            match table.put(item, &price, reserved, &source, &rules.units) {
-                Ok(()) => priced += 1,
-                Err(why) => skipped.push(format!("{item}: {why}")),
-            }
-        }
+        let priced = price_file(
+            &file.name,
+            &scan,
+            &collect,
+            reserved_option,
+            &rules,
+            &mut table,
+            &mut skipped,
+        )?;
         summary.push(format!(
             "{}: {} published {}, {} price(s) for {region}",
             file.name, scan.offer, scan.date, priced
         ));
         dates.push(date);
     }
+    // Serverless is priced by both its storage and its ECPUs: half of them would pair an
+    // imported figure with a built-in one of another region.
+    table.serverless.retain(|engine, t| {
+        let whole = t.contains_key("storage_usd_per_gb_hour") && t.contains_key("usd_per_million_ecpu");
+        if !whole {
+            skipped.push(format!(
+                "serverless {engine}: only one of its two prices (storage, ECPUs) was found: both left out"
+            ));
+        }
+        whole
+    });
     if table.is_empty() {
         return Err(ImportError::Empty {
             region: region.to_owned(),
@@ -653,10 +746,91 @@ pub fn import(files: &[OfferFile<'_>], region: &str, catalog: &Catalog) -> Resul
     dates.sort();
     let as_of = dates.first().cloned().unwrap_or_default();
     Ok(Imported {
-        toml: table.render(region, &as_of, &summary),
+        toml: table.render(region, &as_of, reserved_option, &summary),
         summary,
         skipped,
     })
+}
+
+/// Prices the wanted SKUs of one offer file into `table`; returns how many were priced. What
+/// cannot be priced is said in `skipped`.
+fn price_file(
+    file: &str,
+    scan: &Scan<'_>,
+    collect: &Collect<'_>,
+    reserved_option: PurchaseOption,
+    rules: &Rules,
+    table: &mut PricesTable,
+    skipped: &mut Vec<String>,
+) -> Result<usize, ImportError> {
+    let date = scan.date.get(..10).unwrap_or(&scan.date);
+    let mut priced = 0;
+    let mut skus: Vec<(&String, &Item)> = scan.wanted.iter().collect();
+    skus.sort_by(|a, b| a.1.cmp(b.1));
+    for (sku, item) in skus {
+        let sku = crate::encode::one_line(sku);
+        let source = format!(
+            "AWS Price List, offer {} published {date}, SKU {sku} ({item})",
+            scan.offer
+        );
+        let above_baseline = matches!(item, Item::Gp3Iops | Item::Gp3Throughput);
+        let terms = collect.on_demand.get(sku.as_ref()).map_or(&[][..], Vec::as_slice);
+        if terms.len() > 1 {
+            skipped.push(format!(
+                "{item}: SKU {sku} has {} on-demand terms: left out, not picked",
+                terms.len()
+            ));
+            continue;
+        }
+        let currencies = other_currencies(terms);
+        if !currencies.is_empty()
+            && terms
+                .iter()
+                .flat_map(|t| t.dimensions.values())
+                .all(|d| !d.price.contains_key("USD"))
+        {
+            return Err(ImportError::Unsupported {
+                file: file.to_owned(),
+                why: format!(
+                    "prices in {} (an offer of the China regions?): rediform's estimates are in USD",
+                    currencies.join(", ")
+                ),
+            });
+        }
+        let Some((mut price, note)) = on_demand_price(terms, above_baseline) else {
+            skipped.push(format!("{item}: SKU {sku} has no on-demand price in USD"));
+            continue;
+        };
+        price.unit = crate::encode::one_line(&price.unit).into_owned();
+        // A list price is a small positive number; anything else is a damaged file.
+        if !(price.usd.is_finite() && (0.0..=1e6).contains(&price.usd)) {
+            skipped.push(format!("{item}: SKU {sku} has the price {}: left out", price.usd));
+            continue;
+        }
+        price.usd = price.usd.abs();
+        if let Some(note) = note {
+            skipped.push(format!("{item}: {note}"));
+        }
+        let reserved = collect
+            .reserved
+            .get(sku.as_ref())
+            .and_then(|t| reserved_1y_hourly(t, reserved_option))
+            .filter(|(usd, _)| usd.is_finite() && (0.0..=1e6).contains(usd));
+        if collect.reserved.contains_key(sku.as_ref())
+            && reserved.is_none()
+            && matches!(item, Item::Node(..) | Item::Instance(_))
+        {
+            skipped.push(format!(
+                "{item}: no 1-year standard {} reservation: its reserved price is left out",
+                reserved_option.name()
+            ));
+        }
+        match table.put(item, &price, reserved, &source, &rules.units) {
+            Ok(()) => priced += 1,
+            Err(why) => skipped.push(format!("{item}: {why}")),
+        }
+    }
+    Ok(priced)
 }
 
 /// The prices found, by the tables of a prices file.
@@ -754,12 +928,17 @@ impl PricesTable {
                 (&mut self.ebs, key.to_owned(), price.usd * factor)
             }
         };
+        // The same price in two files (two offers of different dates?): left out, not picked.
+        if table.contains_key(&key) {
+            table.remove(&key);
+            return Err(format!("`{key}` is priced by two offer files: left out, not picked"));
+        }
         table.insert(key, toml::Value::Float(value));
         table.insert("estimate".to_owned(), toml::Value::Boolean(false));
         Ok(())
     }
 
-    fn render(&self, region: &str, as_of: &str, summary: &[String]) -> String {
+    fn render(&self, region: &str, as_of: &str, option: PurchaseOption, summary: &[String]) -> String {
         let mut root = toml::Table::new();
         let mut meta = toml::Table::new();
         meta.insert("region".to_owned(), region.into());
@@ -796,6 +975,11 @@ impl PricesTable {
             text.push_str(&crate::encode::hash_comment(line));
             text.push('\n');
         }
+        let _ = writeln!(
+            text,
+            "# 1-year reserved prices: standard, {}, the upfront fee spread over 8,760 hours.",
+            option.name()
+        );
         text.push_str("# Pass it with --prices, or `prices = \"<this file>\"` in rediform.toml. Figures it does not\n# hold stay rediform's built-in us-east-1 ones, and rediform says so when the regions differ.\n\n");
         text.push_str(&toml::to_string(&root).expect("a prices table serializes"));
         text

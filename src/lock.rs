@@ -218,7 +218,12 @@ impl Lock {
     /// still listed, the workload file the old files name kept as `previous`, and the old
     /// cache line kept (so that a run killed before the end still warns about a replaced cache
     /// next time).
-    pub fn transitional(new: &str, old: Option<&Lock>, removed: &[(String, u64)]) -> String {
+    pub fn transitional(
+        new: &str,
+        old: Option<&Lock>,
+        removed: &[(String, u64)],
+        replaced: &[(String, u64)],
+    ) -> String {
         let mut text = String::with_capacity(new.len() + 256);
         for line in new.split_inclusive('\n') {
             match (line.strip_prefix("cache "), old) {
@@ -240,7 +245,9 @@ impl Lock {
                 }
             }
         }
-        for (name, hash) in removed {
+        // Files removed, and the old hash of files replaced (a file not renamed yet is still the
+        // old one: not an edit).
+        for (name, hash) in removed.iter().chain(replaced) {
             let _ = writeln!(text, "file {hash:016x} {name}");
         }
         text
@@ -250,9 +257,11 @@ impl Lock {
         self.files.iter().any(|(f, _)| f == name)
     }
 
-    /// The hash recorded for a file.
-    pub fn hash_of(&self, name: &str) -> Option<u64> {
-        self.files.iter().find(|(f, _)| f == name).map(|(_, h)| *h)
+    /// Whether the lock records these bytes for this file: the hash rediform wrote, or, in a lock
+    /// written while files are replaced, the old file's hash as well.
+    pub fn wrote(&self, name: &str, bytes: &[u8]) -> bool {
+        let h = hash(bytes);
+        self.files.iter().any(|(f, recorded)| f == name && *recorded == h)
     }
 }
 

@@ -136,10 +136,10 @@ fn price(w: &Workload, c: &Catalog, sizes: &Sizes) -> (Facts, Costs) {
 pub fn build(w: &Workload, c: &Catalog) -> Result<Plan, Vec<Diagnostic>> {
     let sizes = size::size(w, c);
     let (facts, costs) = price(w, c, &sizes);
-    if let Some(missing) = missing_reservations(w, &costs) {
+    let decision = decide::decide(w, &facts);
+    if let Some(missing) = missing_reservations(w, &costs, &decision.trail) {
         return Err(vec![missing]);
     }
-    let decision = decide::decide(w, &facts);
 
     let mut problems = Vec::new();
     check_overrides(w, c, decision.path, &mut problems);
@@ -296,22 +296,28 @@ fn engine_version(w: &Workload, c: &Catalog, d: &Decision, problems: &mut Vec<Di
     None
 }
 
-/// With `team.pricing = "reserved-1y"`, the reserved prices the guards need: ElastiCache's
-/// always (G4, G6), self-hosting's when G6 can be reached. None is built in (no public source
-/// gave them): they come from a prices file.
-fn missing_reservations(w: &Workload, costs: &Costs) -> Option<Diagnostic> {
+/// With `team.pricing = "reserved-1y"`, the reserved prices the guards the walk evaluated
+/// needed: ElastiCache's for G4 and G6, self-hosting's for G6 (unless it did not apply). None is
+/// built in (no public source gave them): they come from a prices file.
+fn missing_reservations(w: &Workload, costs: &Costs, trail: &[Step]) -> Option<Diagnostic> {
     if w.team.pricing != Pricing::Reserved1y {
         return None;
     }
+    let evaluated = |rule: decide::Rule| {
+        trail
+            .iter()
+            .any(|s| s.rule == rule && !s.outcome.starts_with("does not apply"))
+    };
+    let (g4, g6) = (
+        evaluated(decide::Rule::G4ServerlessCost),
+        evaluated(decide::Rule::G6SelfHostCheaper),
+    );
+    let lacks = |p: &cost::PathCost| p.on_demand_usd_per_month.is_some() && p.reserved_1y_usd_per_month.is_none();
     let mut missing = Vec::new();
-    if costs.elasticache.on_demand_usd_per_month.is_some() && costs.elasticache.reserved_1y_usd_per_month.is_none() {
+    if (g4 || g6) && lacks(&costs.elasticache) {
         missing.push(format!("elasticache ({})", costs.elasticache.summary));
     }
-    let g6 = w.team.sre_capacity && w.team.cost_sensitive;
-    if g6
-        && costs.self_hosted.on_demand_usd_per_month.is_some()
-        && costs.self_hosted.reserved_1y_usd_per_month.is_none()
-    {
+    if g6 && lacks(&costs.self_hosted) {
         missing.push(format!("self-hosted ({})", costs.self_hosted.summary));
     }
     if missing.is_empty() {
@@ -334,7 +340,7 @@ fn prices_warning(w: &Workload, c: &Catalog) -> Option<String> {
     let region = &c.prices.meta.region;
     if &w.region != region {
         return Some(format!(
-            "these are {region} prices, but the workload runs in {}, where prices differ: import that region's prices (`rediform prices import`) and pass them with --prices",
+            "these are {region} prices, but the workload runs in {}, where prices differ: import that region's prices (rediform prices import) and pass them with --prices",
             w.region
         ));
     }

@@ -355,10 +355,8 @@ struct Candidate<'a> {
     replicas: u32,
     usd_per_month: f64,
     binding: Binding,
-    /// The figures of the binding constraint, in words.
-    why: String,
-    /// Every constraint's figures.
-    all: String,
+    /// What the node type needs, with the figures of every constraint.
+    fit: Fit,
 }
 
 impl Candidate<'_> {
@@ -386,12 +384,53 @@ impl Candidate<'_> {
 }
 
 /// One constraint a topology must clear: the shards (or nodes) it takes, fractional (`0.6`: one
-/// shard, 60 % used), and its figures in words.
-#[derive(Debug, Clone)]
+/// shard, 60 % used), and its figures (put in words only when shown: the search weighs thousands).
+#[derive(Debug, Clone, Copy)]
 struct Need {
     units: f64,
     binding: Binding,
-    detail: String,
+    detail: Detail,
+}
+
+/// The figures of a need.
+#[derive(Debug, Clone, Copy)]
+enum Detail {
+    /// GiB of data, GiB one shard (or node) holds, and which.
+    Memory(f64, f64, &'static str),
+    /// What is served, ops/s at the peak, ops/s one node serves.
+    Ops(&'static str, f64, f64),
+    /// Bytes/s in the busiest direction, bytes/s one node may carry.
+    Network(f64, f64),
+    /// MB/s written, MB/s one primary sustains.
+    Writes(f64, f64),
+}
+
+impl std::fmt::Display for Detail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Detail::Memory(data, per_node, unit) => {
+                write!(f, "memory: {data:.2} GiB of data, {per_node:.2} GiB per {unit}")
+            }
+            Detail::Ops(what, ops, per_node) => write!(
+                f,
+                "{what}: {} ops/s at the peak, {} per node",
+                crate::units::thousands(ops.ceil() as u64),
+                crate::units::thousands(per_node as u64)
+            ),
+            Detail::Network(busiest, bandwidth) => write!(
+                f,
+                "network: {:.2} Gbps at the peak, {:.2} Gbps per node",
+                busiest * 8.0 / 1e9,
+                bandwidth * 8.0 / 1e9
+            ),
+            Detail::Writes(written, limit) => {
+                write!(
+                    f,
+                    "write throughput: {written:.1} MB/s at the peak, {limit} MB/s per primary"
+                )
+            }
+        }
+    }
 }
 
 /// What a node type needs for a demand: the count, the tightest constraint and every figure.
@@ -401,47 +440,61 @@ struct Fit {
     count: u32,
     /// The tightest constraint: the one with the largest need.
     binding: Binding,
-    /// Its figures.
-    why: String,
-    /// Every constraint's figures, `; `-separated.
-    all: String,
+    /// Every need, in the order weighed.
+    needs: Vec<Need>,
+    /// Which need is the tightest.
+    tightest: usize,
+    /// Words added to the tightest need's (`, and one node to spare`).
+    note: &'static str,
 }
 
 impl Fit {
     fn of(needs: Vec<Need>) -> Fit {
-        let all = needs.iter().map(|n| n.detail.as_str()).collect::<Vec<_>>().join("; ");
         let tightest = needs
-            .into_iter()
-            .max_by(|a, b| a.units.total_cmp(&b.units))
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.units.total_cmp(&b.1.units))
+            .map(|(i, _)| i)
             .expect("the memory rule is always there");
         Fit {
-            count: (tightest.units.ceil().min(f64::from(u32::MAX)) as u32).max(1),
-            binding: tightest.binding,
-            why: tightest.detail,
-            all,
+            count: (needs[tightest].units.ceil().min(f64::from(u32::MAX)) as u32).max(1),
+            binding: needs[tightest].binding,
+            needs,
+            tightest,
+            note: "",
         }
+    }
+
+    /// The tightest constraint's figures.
+    fn why(&self) -> String {
+        format!("{}{}", self.needs[self.tightest].detail, self.note)
+    }
+
+    /// Every constraint's figures, `; `-separated.
+    fn all(&self) -> String {
+        self.needs
+            .iter()
+            .map(|n| n.detail.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }
 
 /// The memory rule as a need: the data over what one shard (or node) holds.
-fn memory_need(d: &Demand, per_node: f64, unit: &str) -> Need {
+fn memory_need(d: &Demand, per_node: f64, unit: &'static str) -> Need {
     Need {
         units: d.data_gib / per_node,
         binding: Binding::Memory,
-        detail: format!("memory: {:.2} GiB of data, {per_node:.2} GiB per {unit}", d.data_gib),
+        detail: Detail::Memory(d.data_gib, per_node, unit),
     }
 }
 
 /// Operations as a need: `ops` at the peak over what one node serves.
-fn ops_need(what: &str, ops: f64, per_node: f64) -> Need {
+fn ops_need(what: &'static str, ops: f64, per_node: f64) -> Need {
     Need {
         units: ops / per_node,
         binding: Binding::Primaries,
-        detail: format!(
-            "{what}: {} ops/s at the peak, {} per node",
-            crate::units::thousands(ops.ceil() as u64),
-            crate::units::thousands(per_node as u64)
-        ),
+        detail: Detail::Ops(what, ops, per_node),
     }
 }
 
@@ -450,11 +503,7 @@ fn network_need(busiest: f64, bandwidth: f64) -> Need {
     Need {
         units: busiest / bandwidth,
         binding: Binding::Network,
-        detail: format!(
-            "network: {:.2} Gbps at the peak, {:.2} Gbps per node",
-            busiest * 8.0 / 1e9,
-            bandwidth * 8.0 / 1e9
-        ),
+        detail: Detail::Network(busiest, bandwidth),
     }
 }
 
@@ -503,7 +552,7 @@ fn shards_needed(
         needs.push(Need {
             units: written / limit,
             binding: Binding::WriteThroughput,
-            detail: format!("write throughput: {written:.1} MB/s at the peak, {limit} MB/s per primary"),
+            detail: Detail::Writes(written, limit),
         });
     }
     Fit::of(needs)
@@ -607,8 +656,7 @@ fn candidates<'a>(w: &Workload, c: &'a Catalog, path: ReplicaPath<'_>) -> Vec<Ca
                     replicas,
                     usd_per_month: hourly * c.prices.meta.hours_per_month * f64::from(nodes),
                     binding,
-                    why: fit.why,
-                    all: fit.all,
+                    fit,
                 });
             }
         }
@@ -649,8 +697,8 @@ fn replicated(w: &Workload, c: &Catalog, path: ReplicaPath<'_>) -> Result<Replic
         multi_az: best.replicas > 0,
         needs_quota_increase: best.nodes() > s.default_node_quota,
         binding: best.binding,
-        binding_detail: best.why.clone(),
-        constraints: best.all.clone(),
+        binding_detail: best.fit.why(),
+        constraints: best.fit.all(),
         runner_up,
     })
 }
@@ -681,7 +729,8 @@ fn no_topology(w: &Workload, c: &Catalog, path: ReplicaPath<'_>) -> SizeError {
     let d = Demand::of(w);
     let replicas = w.overrides.replicas_per_shard.unwrap_or(1).max(path.min_replicas);
     if path.single_shard {
-        let Fit { why, binding, .. } = shards_needed(c, &d, &spec, replicas, path.model, path.write_mb_per_primary);
+        let fit = shards_needed(c, &d, &spec, replicas, path.model, path.write_mb_per_primary);
+        let (why, binding) = (fit.why(), fit.binding);
         let key = if binding == Binding::Memory {
             "data.size_gb"
         } else {
@@ -692,12 +741,8 @@ fn no_topology(w: &Workload, c: &Catalog, path: ReplicaPath<'_>) -> SizeError {
             format!("vector search on MemoryDB runs in a single shard, and even one of {name} cannot hold it ({why})"),
         );
     }
-    let Fit {
-        count: shards,
-        binding,
-        why,
-        ..
-    } = shards_needed(c, &d, &spec, replicas, path.model, path.write_mb_per_primary);
+    let fit = shards_needed(c, &d, &spec, replicas, path.model, path.write_mb_per_primary);
+    let (shards, binding, why) = (fit.count, fit.binding, fit.why());
     if let Some(fixed) = w.overrides.shards {
         if fixed < shards {
             return SizeError::new(
@@ -767,7 +812,7 @@ fn memcached(w: &Workload, c: &Catalog) -> Result<MemcachedNodes, SizeError> {
             let spare = u32::from(prod);
             let needed = (fit.count + spare).max(floor);
             if spare > 0 {
-                fit.why.push_str(", and one node to spare");
+                fit.note = ", and one node to spare";
             }
             let (nodes, binding) = match w.overrides.shards {
                 Some(fixed) if fixed >= needed => (fixed, Binding::Override),
@@ -814,8 +859,8 @@ fn memcached(w: &Workload, c: &Catalog) -> Result<MemcachedNodes, SizeError> {
         nodes,
         az_mode: if nodes > 1 { "cross-az" } else { "single-az" },
         binding,
-        binding_detail: fit.why,
-        constraints: fit.all,
+        binding_detail: fit.why(),
+        constraints: fit.all(),
         runner_up,
     })
 }
@@ -911,7 +956,8 @@ fn self_hosted(w: &Workload, c: &Catalog) -> Result<SelfHosted, SizeError> {
                 ),
             ));
         }
-        let Fit { count: shards, why, .. } = carries(spec);
+        let fit = carries(spec);
+        let (shards, why) = (fit.count, fit.why());
         if shards > 1 {
             return Err(SizeError::new(
                 "override.node_type",
@@ -939,7 +985,7 @@ fn self_hosted(w: &Workload, c: &Catalog) -> Result<SelfHosted, SizeError> {
                     ),
                 ));
             }
-            let why = carries(spec).why;
+            let why = carries(spec).why();
             return Err(SizeError::new(
                 "traffic.peak_ops_per_sec",
                 format!(

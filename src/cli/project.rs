@@ -24,6 +24,8 @@ pub(super) struct Job {
     pub(super) prices: Option<PathBuf>,
     /// The directory of the `rediform.toml` in use, relative to the current directory.
     base: Option<PathBuf>,
+    /// `base`, resolved once (symlinks followed, absolute).
+    root: Option<PathBuf>,
     /// Module directories by workload name (from `rediform.toml`, already joined to `base`).
     modules: BTreeMap<String, PathBuf>,
     /// The command that brings the modules up to date.
@@ -64,9 +66,10 @@ impl Job {
                 }
                 for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
                     let hidden = entry.file_name().to_string_lossy().starts_with('.');
-                    // A directory with a rediform.toml of its own is another project: its
-                    // modules are its own, never this project's orphans.
-                    let nested = entry.path().join(config::FILE_NAME).exists();
+                    // A directory with a rediform.toml of its own is another project, one with a
+                    // .git another repository (a submodule, a vendored checkout): their modules
+                    // are their own, never this project's orphans.
+                    let nested = entry.path().join(config::FILE_NAME).exists() || entry.path().join(".git").exists();
                     if !hidden && !nested && entry.file_type().is_ok_and(|t| t.is_dir()) {
                         pending.push(entry.path());
                     }
@@ -78,6 +81,11 @@ impl Job {
         dirs
     }
 
+    /// A file named relative to the project root (as locks and headers name workload files).
+    pub(super) fn project_file(&self, name: &str) -> Option<PathBuf> {
+        self.base.as_ref().map(|base| base.join(name))
+    }
+
     /// Whether a `rediform.toml` is in use.
     pub(super) fn has_project(&self) -> bool {
         self.base.is_some()
@@ -86,13 +94,7 @@ impl Job {
     /// A module directory relative to the project root (`rediform.toml`'s directory), with `/`
     /// between its parts; `None` without a project or outside its root.
     pub(super) fn relative_dir(&self, dir: &Path) -> Option<String> {
-        let base = self.base.as_ref()?;
-        let root = canonical(if base.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            base
-        });
-        canonical(dir).strip_prefix(&root).ok().map(slash_path)
+        canonical(dir).strip_prefix(self.root.as_ref()?).ok().map(slash_path)
     }
 
     /// The workload file as generated headers name it. With a `rediform.toml`, relative to its
@@ -278,6 +280,9 @@ pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
             .iter()
             .map(|(name, dir)| (name.clone(), at_base(dir)))
             .collect(),
+        root: base
+            .as_ref()
+            .map(|b| canonical(if b.as_os_str().is_empty() { Path::new(".") } else { b })),
         base,
         fix,
     })
@@ -318,36 +323,42 @@ fn check_config(config: &Config, file: &Path) -> Result<(), Error> {
     let problem = |what: String| Error::Usage(format!("{}: {what}", display(file)));
     for w in &config.workloads {
         let text = w.to_string_lossy();
+        if text.is_empty() {
+            return Err(problem(
+                "`workloads` has an empty entry; name files or directories".to_owned(),
+            ));
+        }
         if text.contains(['*', '?', '[']) {
             return Err(problem(format!(
                 "`workloads` entry `{text}` is a glob; name files or directories (a directory is searched for workload files at any depth)"
             )));
         }
     }
-    if !config.allow_outside_root {
-        let outside =
-            |p: &Path| p.is_absolute() || normalize(p).components().next() == Some(std::path::Component::ParentDir);
-        for (what, dir) in config.out.iter().map(|d| ("`out`".to_owned(), d)).chain(
-            config
-                .modules
-                .iter()
-                .map(|(name, d)| (format!("[modules] `{name}`"), d)),
-        ) {
-            // Textually inside, it may still lead outside through a symlink.
-            let root = canonical(file.parent().unwrap_or(Path::new(".")));
-            let base = file.parent().unwrap_or(Path::new("."));
-            if dir.as_os_str().is_empty() || dir.components().any(|c| c.as_os_str() == ".git") {
-                return Err(problem(format!(
-                    "{what} = \"{}\" is not a place for a module: name a directory (not empty, not inside .git)",
-                    display(dir)
-                )));
-            }
-            if outside(dir) || !canonical(&base.join(dir)).starts_with(&root) {
-                return Err(problem(format!(
-                    "{what} = \"{}\" is outside the repository root, where generate would write; use a path inside it, or set `allow_outside_root = true` if that is what you mean",
-                    display(dir)
-                )));
-            }
+    let base = file.parent().unwrap_or(Path::new("."));
+    let root = canonical(base);
+    let outside =
+        |p: &Path| p.is_absolute() || normalize(p).components().next() == Some(std::path::Component::ParentDir);
+    let modules = config
+        .modules
+        .iter()
+        .map(|(name, d)| (format!("[modules] `{name}`"), d, true));
+    for (what, dir, is_module) in config.out.iter().map(|d| ("`out`".to_owned(), d, false)).chain(modules) {
+        // Resolved as the file system does: a symlink may lead into .git or out of the root.
+        let real = canonical(&base.join(dir));
+        let in_git = real.components().any(|c| c.as_os_str() == ".git");
+        // A module directory is one directory of its own; the root holds the user's README.
+        let the_root = is_module && real == root;
+        if dir.as_os_str().is_empty() || in_git || the_root {
+            return Err(problem(format!(
+                "{what} = \"{}\" is not a place for a module: name a directory of its own (not empty, not the repository root, not inside .git)",
+                display(dir)
+            )));
+        }
+        if !config.allow_outside_root && (outside(dir) || !real.starts_with(&root)) {
+            return Err(problem(format!(
+                "{what} = \"{}\" is outside the repository root, where generate would write; use a path inside it, or set `allow_outside_root = true` if that is what you mean",
+                display(dir)
+            )));
         }
     }
     Ok(())

@@ -871,3 +871,105 @@ fn growing_past_one_shard_is_said_to_need_a_cluster_mode_change_by_hand() {
         "{err}"
     );
 }
+
+/// Round 3: only the project's modules are its orphans, and a workload file that still exists is
+/// never pruned for being unreadable.
+#[test]
+fn orphans_are_the_projects_own_modules_only() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    fs::create_dir(dir.path().join("workloads")).unwrap();
+    for f in ["session-store.toml", "dev-cache.toml"] {
+        fs::copy(
+            support::root().join("fixtures").join(f),
+            dir.path().join("workloads").join(f),
+        )
+        .unwrap();
+    }
+    fs::write(dir.path().join("rediform.toml"), "workloads = [\"workloads\"]\n").unwrap();
+    // A module generated without a project (no `dir` in its lock), copied in, and a vendored
+    // repository holding one.
+    let elsewhere = tempfile::tempdir().unwrap();
+    fs::copy(
+        support::root().join("fixtures/leaderboard.toml"),
+        elsewhere.path().join("l.toml"),
+    )
+    .unwrap();
+    assert_eq!(run(elsewhere.path(), &["generate", "l.toml"]).0, 0);
+    let module = fs::read_dir(elsewhere.path().join("generated"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    for target in ["examples/copy", "vendor/lib/cache"] {
+        fs::create_dir_all(dir.path().join(target)).unwrap();
+        for entry in fs::read_dir(&module).unwrap() {
+            let entry = entry.unwrap();
+            fs::copy(entry.path(), dir.path().join(target).join(entry.file_name())).unwrap();
+        }
+    }
+    fs::write(dir.path().join("vendor/lib/.git"), "gitdir: x\n").unwrap();
+    assert_eq!(run(dir.path(), &["generate"]).0, 0);
+    let (code, out, err) = run(dir.path(), &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // A workload file emptied, commented out, or with its tables misspelled: reported, its module kept.
+    for damage in [
+        "",
+        "# [workload]\n# name = \"dev-cache\"\n",
+        "[Workload]\nname = \"dev-cache\"\n",
+    ] {
+        fs::write(dir.path().join("workloads/dev-cache.toml"), damage).unwrap();
+        let (code, _, err) = run(dir.path(), &["generate", "--prune"]);
+        assert_eq!(code, 2, "{damage:?}: {err}");
+        assert!(err.contains("still exists but is not read as a workload file"), "{err}");
+        assert!(dir.path().join("generated/dev-cache/main.tf").exists());
+    }
+    fs::copy(
+        support::root().join("fixtures/dev-cache.toml"),
+        dir.path().join("workloads/dev-cache.toml"),
+    )
+    .unwrap();
+    // The out directory moved: its modules are still the project's.
+    fs::rename(dir.path().join("generated"), dir.path().join("gen")).unwrap();
+    fs::write(
+        dir.path().join("rediform.toml"),
+        "out = \"gen\"\nworkloads = [\"workloads\"]\n",
+    )
+    .unwrap();
+    fs::remove_file(dir.path().join("workloads/dev-cache.toml")).unwrap();
+    let (code, out, err) = run(dir.path(), &["check"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.contains("gen/dev-cache holds the module of a workload no workload file names any more"),
+        "{out}"
+    );
+    assert!(dir.path().join("examples/copy/main.tf").exists() && dir.path().join("vendor/lib/cache/main.tf").exists());
+}
+
+/// Round 3: a symlink into .git, and the repository root, are no module directories, whatever
+/// `allow_outside_root` says.
+#[cfg(unix)]
+#[test]
+fn git_and_the_root_are_never_module_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    std::os::unix::fs::symlink(".git", dir.path().join("gitlink")).unwrap();
+    fs::copy(
+        support::root().join("fixtures/dev-cache.toml"),
+        dir.path().join("d.toml"),
+    )
+    .unwrap();
+    for config in [
+        "workloads = [\"d.toml\"]\n[modules]\ndev-cache = \"gitlink\"\n",
+        "workloads = [\"d.toml\"]\nout = \"gitlink\"\n",
+        "workloads = [\"d.toml\"]\nallow_outside_root = true\nout = \".git\"\n",
+        "workloads = [\"d.toml\"]\n[modules]\ndev-cache = \".\"\n",
+        "workloads = [\"\"]\n",
+    ] {
+        fs::write(dir.path().join("rediform.toml"), config).unwrap();
+        let (code, _, err) = run(dir.path(), &["generate"]);
+        assert_eq!(code, 2, "{config}: {err}");
+        assert_eq!(fs::read_dir(dir.path().join(".git")).unwrap().count(), 0, "{config}");
+    }
+}

@@ -2,7 +2,7 @@
 
 use std::fs;
 
-use rediform::import::{import, ImportError, OfferFile};
+use rediform::import::{import, ImportError, OfferFile, PurchaseOption};
 use rediform::names::Named;
 use rediform::Catalog;
 
@@ -12,14 +12,16 @@ fn offer(path: &str) -> OfferFile<'static> {
     let path = support::root().join(path);
     OfferFile {
         name: path.display().to_string(),
-        open: Box::new(move || Ok(Box::new(fs::File::open(&path)?) as Box<dyn std::io::Read>)),
+        open: Box::new(move || Ok(Box::new(fs::File::open(&path)?) as Box<dyn rediform::import::ReadSeek>)),
     }
 }
 
 fn text(name: &str, json: String) -> OfferFile<'static> {
     OfferFile {
         name: name.to_owned(),
-        open: Box::new(move || Ok(Box::new(std::io::Cursor::new(json.clone().into_bytes())) as Box<dyn std::io::Read>)),
+        open: Box::new(move || {
+            Ok(Box::new(std::io::Cursor::new(json.clone().into_bytes())) as Box<dyn rediform::import::ReadSeek>)
+        }),
     }
 }
 
@@ -31,7 +33,7 @@ const SAMPLES: [&str; 2] = [
 #[test]
 fn an_import_of_the_samples_reproduces_the_built_in_us_east_1_figures() {
     let built_in = Catalog::embedded();
-    let imported = import(&SAMPLES.map(offer), "us-east-1", &built_in).unwrap();
+    let imported = import(&SAMPLES.map(offer), "us-east-1", PurchaseOption::NoUpfront, &built_in).unwrap();
     let table: toml::Table = toml::from_str(&imported.toml).unwrap();
     let catalog = Catalog::with_prices(&imported.toml).unwrap();
     assert!(catalog.stale_prices.is_empty(), "same region: nothing is stale");
@@ -76,17 +78,44 @@ fn an_import_of_the_samples_reproduces_the_built_in_us_east_1_figures() {
 
 #[test]
 fn the_traps_of_the_price_list_are_avoided() {
-    let imported = import(&SAMPLES.map(offer), "us-east-1", &Catalog::embedded()).unwrap();
+    let imported = import(
+        &SAMPLES.map(offer),
+        "us-east-1",
+        PurchaseOption::NoUpfront,
+        &Catalog::embedded(),
+    )
+    .unwrap();
     let t: toml::Table = toml::from_str(&imported.toml).unwrap();
     let node = &t["elasticache_nodes"]["cache.r7g.large"];
     // Not the SyncDurability add-on ($0.031608) nor extended support: NodeUsage exactly.
     assert_eq!(node["valkey"].as_float(), Some(0.1752));
     assert_eq!(node["redis"].as_float(), Some(0.219));
-    // 1-year standard: No Upfront when offered (the 3-year one is not 1-year)...
+    // 1-year standard, one option for the whole file (No Upfront by default; the 3-year one is
+    // not 1-year); a SKU without it has no reserved price, never another option's.
     assert_eq!(node["reserved_1y_valkey"].as_float(), Some(0.115));
-    // ...else Partial Upfront, its fee spread over 8,760 hours: 0.07 + 613.20 / 8760 = 0.14.
-    assert!((node["reserved_1y_redis"].as_float().unwrap() - 0.14).abs() < 1e-12);
-    assert!(node["source"].as_str().unwrap().contains("Partial Upfront"));
+    assert!(node.get("reserved_1y_redis").is_none());
+    assert!(
+        imported
+            .skipped
+            .iter()
+            .any(|s| s.contains("(Redis OSS): no 1-year standard No Upfront")),
+        "{:?}",
+        imported.skipped
+    );
+    assert!(imported.toml.contains("# 1-year reserved prices: standard, No Upfront"));
+    // Partial Upfront: the fee spread over 8,760 hours: 0.07 + 613.20 / 8760 = 0.14, and
+    // 0.055 + 499.32 / 8760 = 0.112.
+    let partial = import(
+        &SAMPLES.map(offer),
+        "us-east-1",
+        PurchaseOption::PartialUpfront,
+        &Catalog::embedded(),
+    )
+    .unwrap();
+    let t2: toml::Table = toml::from_str(&partial.toml).unwrap();
+    let node2 = &t2["elasticache_nodes"]["cache.r7g.large"];
+    assert_eq!(node2["reserved_1y_redis"].as_float(), Some(0.14));
+    assert_eq!(node2["reserved_1y_valkey"].as_float(), Some(0.112));
     // EC2: Linux, shared tenancy, on demand, capacity used; the convertible reservation is not
     // the standard one.
     let ec2 = &t["ec2_instances"]["r7g.large"];
@@ -103,16 +132,41 @@ fn the_traps_of_the_price_list_are_avoided() {
 fn two_products_for_one_price_are_an_error_not_a_pick() {
     let json = fs::read_to_string(support::root().join(SAMPLES[0])).unwrap();
     let twice = json.replace("SyncDurability-NodeUsage:cache.r7g.large", "NodeUsage:cache.r7g.large");
-    let err = import(&[text("twice.json", twice)], "us-east-1", &Catalog::embedded()).unwrap_err();
-    assert!(matches!(err, ImportError::Ambiguous { .. }), "{err}");
-    assert!(err.to_string().contains("cache.r7g.large (Valkey)"), "{err}");
+    let imported = import(
+        &[text("twice.json", twice)],
+        "us-east-1",
+        PurchaseOption::NoUpfront,
+        &Catalog::embedded(),
+    )
+    .unwrap();
+    // Left out with both SKUs named; the rest of the file imports.
+    assert!(
+        imported
+            .skipped
+            .iter()
+            .any(|s| s.contains("cache.r7g.large (Valkey) is priced by two products")),
+        "{:?}",
+        imported.skipped
+    );
+    let t: toml::Table = toml::from_str(&imported.toml).unwrap();
+    assert!(t["elasticache_nodes"]["cache.r7g.large"].get("valkey").is_none());
+    assert_eq!(
+        t["elasticache_nodes"]["cache.r7g.large"]["redis"].as_float(),
+        Some(0.219)
+    );
 }
 
 #[test]
 fn an_unknown_unit_is_left_out_and_named() {
     let json = fs::read_to_string(support::root().join(SAMPLES[0])).unwrap();
     let odd = json.replace("\"GB-Hrs\"", "\"GB-Fortnights\"");
-    let imported = import(&[text("odd.json", odd)], "us-east-1", &Catalog::embedded()).unwrap();
+    let imported = import(
+        &[text("odd.json", odd)],
+        "us-east-1",
+        PurchaseOption::NoUpfront,
+        &Catalog::embedded(),
+    )
+    .unwrap();
     assert!(!imported.toml.contains("storage_usd_per_gb_hour"));
     assert!(
         imported.skipped.iter().any(|s| s.contains("GB-Fortnights")),
@@ -126,6 +180,7 @@ fn memorydb_and_other_offers_are_refused_with_the_reason() {
     let err = import(
         &[offer("fixtures/offers/AmazonMemoryDB-us-east-1.json")],
         "us-east-1",
+        PurchaseOption::NoUpfront,
         &Catalog::embedded(),
     )
     .unwrap_err();
@@ -136,6 +191,7 @@ fn memorydb_and_other_offers_are_refused_with_the_reason() {
             r#"{"offerCode": "AmazonS3", "products": {}, "terms": {}}"#.to_owned(),
         )],
         "us-east-1",
+        PurchaseOption::NoUpfront,
         &Catalog::embedded(),
     )
     .unwrap_err();
@@ -143,11 +199,18 @@ fn memorydb_and_other_offers_are_refused_with_the_reason() {
     let err = import(
         &[text("bad.json", "[1, 2".to_owned())],
         "us-east-1",
+        PurchaseOption::NoUpfront,
         &Catalog::embedded(),
     )
     .unwrap_err();
     assert!(matches!(err, ImportError::Format { .. }), "{err}");
-    let err = import(&SAMPLES.map(offer), "ap-south-2", &Catalog::embedded()).unwrap_err();
+    let err = import(
+        &SAMPLES.map(offer),
+        "ap-south-2",
+        PurchaseOption::NoUpfront,
+        &Catalog::embedded(),
+    )
+    .unwrap_err();
     assert!(matches!(err, ImportError::Empty { .. }), "{err}");
 }
 
@@ -230,7 +293,13 @@ fn reserved_pricing_needs_reserved_prices_and_the_guards_use_them() {
             .any(|d| d.key == "team.pricing" && d.message.contains("no 1-year reserved price")),
         "{problems:?}"
     );
-    let imported = import(&SAMPLES.map(offer), "us-east-1", &Catalog::embedded()).unwrap();
+    let imported = import(
+        &SAMPLES.map(offer),
+        "us-east-1",
+        PurchaseOption::NoUpfront,
+        &Catalog::embedded(),
+    )
+    .unwrap();
     let catalog = Catalog::with_prices(&imported.toml).unwrap();
     let plan = rediform::build(&w, &catalog).unwrap();
     let e = &plan.costs.elasticache;
@@ -252,4 +321,95 @@ fn reserved_pricing_needs_reserved_prices_and_the_guards_use_them() {
             .contains(&rediform::units::usd(e.reserved_1y_usd_per_month.unwrap())),
         "{g4:?}"
     );
+}
+
+/// Round 3: what an offer file holds stays data, a bad price is left out with its SKU, a price
+/// two ways is never picked, and `-q` does not swallow the prices file.
+#[test]
+fn hostile_offer_files_are_read_as_data() {
+    let json = fs::read_to_string(support::root().join(SAMPLES[0])).unwrap();
+    let hostile = json
+        .replace("\"2026-11-23T00:00:00Z\"", "\"2026-11-23\\nerror: fake\"")
+        .replace("\"0.2190000000\"", "\"NaN\"");
+    let imported = import(
+        &[text("h.json", hostile)],
+        "us-east-1",
+        PurchaseOption::NoUpfront,
+        &Catalog::embedded(),
+    )
+    .unwrap();
+    assert!(
+        imported.summary.iter().all(|l| !l.contains('\n')),
+        "{:?}",
+        imported.summary
+    );
+    assert!(
+        imported
+            .skipped
+            .iter()
+            .any(|s| s.contains("REDISR7GLARGE001") && s.contains("NaN")),
+        "{:?}",
+        imported.skipped
+    );
+    Catalog::with_prices(&imported.toml).unwrap();
+    // Two on-demand terms for one SKU: left out.
+    let two = json.replace(
+        "\"VALKEYR7GLARGE01.JRTCKXETXF\": {",
+        "\"VALKEYR7GLARGE01.OTHERTERM1\": {\"priceDimensions\": {\"x\": {\"unit\": \"Hrs\", \"pricePerUnit\": {\"USD\": \"99\"}}}}, \"VALKEYR7GLARGE01.JRTCKXETXF\": {",
+    );
+    let imported = import(
+        &[text("two.json", two)],
+        "us-east-1",
+        PurchaseOption::NoUpfront,
+        &Catalog::embedded(),
+    )
+    .unwrap();
+    assert!(!imported.toml.contains("99.0"), "{}", imported.toml);
+    assert!(
+        imported.skipped.iter().any(|s| s.contains("2 on-demand terms")),
+        "{:?}",
+        imported.skipped
+    );
+    // The same price in two files: left out.
+    let twice = [text("a.json", json.clone()), text("b.json", json.clone())];
+    let imported = import(&twice, "us-east-1", PurchaseOption::NoUpfront, &Catalog::embedded()).unwrap();
+    assert!(
+        imported.skipped.iter().any(|s| s.contains("priced by two offer files")),
+        "{:?}",
+        imported.skipped
+    );
+    // -q silences messages, not the prices file.
+    let output = rediform()
+        .args(["-q", "prices", "import", "--region", "us-east-1"])
+        .arg(support::root().join(SAMPLES[0]))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8(output.stdout).unwrap().contains("[elasticache_nodes"));
+}
+
+/// Round 3: a partial import keeps the provenance of the figures it does not hold, and reserved
+/// pricing needs reserved prices only where a guard compares them.
+#[test]
+fn partial_imports_keep_provenance_and_reserved_pricing_asks_only_what_it_uses() {
+    let imported = import(
+        &SAMPLES.map(offer),
+        "us-east-1",
+        PurchaseOption::NoUpfront,
+        &Catalog::embedded(),
+    )
+    .unwrap();
+    let c = Catalog::with_prices(&imported.toml).unwrap();
+    // cache.t4g.micro: only Valkey imported; Redis OSS and Memcached stay built in, and say so.
+    let micro = &c.prices.elasticache_nodes["cache.t4g.micro"];
+    assert!(
+        micro.source.contains("AWS Price List")
+            && micro
+                .source
+                .contains("built in (not in the prices file): memcached, redis"),
+        "{}",
+        micro.source
+    );
+    // A durable workload goes to MemoryDB before any guard: no reserved price is needed.
+    let w = support::workload(&["team.pricing = \"reserved-1y\"", "data.must_not_lose_writes = true"]);
+    rediform::build(&w, &Catalog::embedded()).unwrap();
 }
