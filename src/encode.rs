@@ -37,34 +37,28 @@ fn push_unicode_escape(out: &mut String, c: char) {
 /// specification, "Template Expressions" and "Escape Sequences"). Terraform reads the result back
 /// as exactly the original text.
 pub fn hcl_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' | '%' if chars.peek() == Some(&'{') => {
-                out.push(c);
-                out.push(c);
-            }
-            c if is_hidden(c) => push_unicode_escape(&mut out, c),
-            c => out.push(c),
-        }
-    }
-    out
+    template_escape(text, true)
 }
 
 /// The text as literal text of a Terraform template file (`templatefile`): `${` and `%{` doubled,
 /// and, as the text only ever stands in a comment line of the script, every control or hidden
 /// character (a line break above all) shown as `\uXXXX`, so it cannot start a command.
 pub fn template_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+    template_escape(text, false)
+}
+
+/// Template sequences doubled and hidden characters as `\uXXXX`; `quoted` adds the escapes of an
+/// HCL quoted string (`"`, `\`, and `\n`, `\r`, `\t` for the common controls).
+fn template_escape(text: &str, quoted: bool) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
+            '"' if quoted => out.push_str("\\\""),
+            '\\' if quoted => out.push_str("\\\\"),
+            '\n' if quoted => out.push_str("\\n"),
+            '\r' if quoted => out.push_str("\\r"),
+            '\t' if quoted => out.push_str("\\t"),
             '$' | '%' if chars.peek() == Some(&'{') => {
                 out.push(c);
                 out.push(c);

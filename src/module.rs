@@ -595,7 +595,6 @@ fn auth(name: &str, user_resource: &'static str) -> Auth {
     }
 }
 
-/// The CPU alarm of one node (aws-facts §4.5, AWS-EC-MON; MemoryDB follows the same guidance).
 /// The memory alarm of a path: `metric` (a percentage) above `alarms.memory_percent` for 10
 /// minutes; `treat_missing_data` says what silence means.
 fn memory_alarm(
@@ -622,6 +621,27 @@ fn memory_alarm(
     }
 }
 
+/// The replication-lag alarm of a path with replicas: `ReplicationLag` above 30 seconds for 5
+/// minutes. Only replicas publish the metric, so a primary's silence is not a problem.
+fn replication_lag_alarm(namespace: &'static str, description: &str) -> Alarm {
+    Alarm {
+        resource: "replication_lag",
+        suffix: "replication-lag",
+        namespace,
+        recover: false,
+        metric: "ReplicationLag",
+        statistic: "Maximum",
+        comparison: "GreaterThanThreshold",
+        threshold: "30".to_owned(),
+        period: 60,
+        evaluation_periods: 5,
+        datapoints_to_alarm: 5,
+        treat_missing_data: "notBreaching",
+        description: format!("A replica has lagged more than 30 seconds for 5 minutes: {description}"),
+    }
+}
+
+/// The CPU alarm of one node (aws-facts §4.5, AWS-EC-MON; MemoryDB follows the same guidance).
 fn cpu_alarm(plan: &Plan, vcpu: u32, namespace: &'static str) -> Alarm {
     let a = &plan.alarms;
     let memcached = plan.engine == Engine::Memcached;

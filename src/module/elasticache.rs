@@ -2,8 +2,8 @@
 //! cluster (`templates/elasticache/`). Pure: fills the [`ModuleSpec`].
 
 use super::{
-    auth, cpu_alarm, memory_alarm, parameter_group_name, Alarm, CheckovSkip, Ingress, LogGroup, MemcachedCluster,
-    ModuleSpec, Parameter, ParameterGroup, ReplicationGroup,
+    auth, cpu_alarm, memory_alarm, parameter_group_name, replication_lag_alarm, Alarm, CheckovSkip, Ingress, LogGroup,
+    MemcachedCluster, ModuleSpec, Parameter, ParameterGroup, ReplicationGroup,
 };
 use crate::decide::Eviction;
 use crate::names::{Engine, Environment};
@@ -179,22 +179,10 @@ pub(super) fn node_alarms(plan: &Plan, vcpu: u32, replicas: bool) -> Vec<Alarm> 
         description: "Connections above 52,000 (80% of maxclients 65,000): new clients will soon be refused. Look for connection leaks or missing pooling in the clients.".to_owned(),
     });
     if replicas {
-        alarms.push(Alarm {
-            resource: "replication_lag",
-            suffix: "replication-lag",
-            namespace: "AWS/ElastiCache",
-            recover: false,
-            metric: "ReplicationLag",
-            statistic: "Maximum",
-            comparison: "GreaterThanThreshold",
-            threshold: "30".to_owned(),
-            period: 60,
-            evaluation_periods: 5,
-            datapoints_to_alarm: 5,
-            // Only replicas publish ReplicationLag; a primary's missing data is not a problem.
-            treat_missing_data: "notBreaching",
-            description: "A replica has lagged more than 30 seconds for 5 minutes: a failover now would lose those writes and reads from it are stale. Check write volume and network.".to_owned(),
-        });
+        alarms.push(replication_lag_alarm(
+            "AWS/ElastiCache",
+            "a failover now would lose those writes and reads from it are stale. Check write volume and network.",
+        ));
     }
     alarms.push(Alarm {
         resource: "swap",

@@ -1,8 +1,8 @@
 //! The MemoryDB module (`templates/memorydb/`). Pure: fills the [`ModuleSpec`].
 
 use super::{
-    auth, cpu_alarm, memory_alarm, parameter_group_name, Alarm, Ingress, MemorydbCluster, ModuleSpec, Parameter,
-    ParameterGroup,
+    auth, cpu_alarm, memory_alarm, parameter_group_name, replication_lag_alarm, Alarm, Ingress, MemorydbCluster,
+    ModuleSpec, Parameter, ParameterGroup,
 };
 use crate::names::Environment;
 use crate::plan::Plan;
@@ -64,22 +64,10 @@ fn memorydb_alarms(plan: &Plan, r: &Replicated) -> Vec<Alarm> {
                 plan.eviction.policy_name()
             ),
         ),
-        Alarm {
-            resource: "replication_lag",
-            suffix: "replication-lag",
-            namespace: "AWS/MemoryDB",
-            recover: false,
-            metric: "ReplicationLag",
-            statistic: "Maximum",
-            comparison: "GreaterThanThreshold",
-            threshold: "30".to_owned(),
-            period: 60,
-            evaluation_periods: 5,
-            datapoints_to_alarm: 5,
-            // Only replicas publish ReplicationLag; a primary's missing data is not a problem.
-            treat_missing_data: "notBreaching",
-            description: "A replica has lagged more than 30 seconds for 5 minutes: reads from it are stale and a failover waits for it to catch up. Check write volume and network.".to_owned(),
-        },
+        replication_lag_alarm(
+            "AWS/MemoryDB",
+            "reads from it are stale and a failover waits for it to catch up. Check write volume and network.",
+        ),
         Alarm {
             resource: "write_latency",
             suffix: "write-latency",

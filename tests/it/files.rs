@@ -33,6 +33,18 @@ fn generated(fixture: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     (dir, name)
 }
 
+/// An empty repository (a `.git` marks its root) in a temporary directory.
+fn repository() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    dir
+}
+
+/// A fixture of the project copied to `to`.
+fn copy_fixture(fixture: &str, to: &Path) {
+    fs::copy(support::root().join("fixtures").join(fixture), to).unwrap();
+}
+
 /// FNV-1a 64, as `.rediform.lock` records it.
 fn fnv(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
@@ -230,11 +242,7 @@ fn issue_10_fifos_devices_and_huge_files_are_refused_at_once() {
     fs::write(&huge, vec![b'#'; 5 * 1024 * 1024]).unwrap();
     // A sparse gigabyte in a workloads directory, beside a good file: refused, not skipped.
     fs::create_dir(dir.path().join("big")).unwrap();
-    fs::copy(
-        support::root().join("fixtures/dev-cache.toml"),
-        dir.path().join("big/dev-cache.toml"),
-    )
-    .unwrap();
+    copy_fixture("dev-cache.toml", &dir.path().join("big/dev-cache.toml"));
     fs::File::create(dir.path().join("big/sparse.toml"))
         .unwrap()
         .set_len(1 << 30)
@@ -302,11 +310,7 @@ fn issue_10_two_files_naming_one_workload_write_nothing() {
     let text = fs::read_to_string(support::root().join("fixtures/dev-cache.toml")).unwrap();
     fs::write(dir.path().join("a.toml"), &text).unwrap();
     fs::write(dir.path().join("b.toml"), text.replace("size_gb", "size_gb = 2\n#")).unwrap();
-    fs::copy(
-        support::root().join("fixtures/session-store.toml"),
-        dir.path().join("c.toml"),
-    )
-    .unwrap();
+    copy_fixture("session-store.toml", &dir.path().join("c.toml"));
     let (code, _, err) = run(dir.path(), &["generate", "a.toml", "b.toml", "c.toml"]);
     assert_eq!(code, 2, "{err}");
     assert!(
@@ -365,11 +369,7 @@ fn issue_10_rediform_toml_mistakes_write_nothing() {
 #[test]
 fn issue_10_numbers_out_of_bounds_name_their_key() {
     let dir = tempfile::tempdir().unwrap();
-    fs::copy(
-        support::root().join("fixtures/dev-cache.toml"),
-        dir.path().join("w.toml"),
-    )
-    .unwrap();
+    copy_fixture("dev-cache.toml", &dir.path().join("w.toml"));
     for (prices, key) in [
         ("[meta]\nhours_per_month = 0\n", "meta.hours_per_month"),
         ("[ebs]\ngp3_usd_per_gb_month = nan\n", "ebs.gp3_usd_per_gb_month"),
@@ -424,8 +424,7 @@ fn a_force_that_cannot_finish_keeps_the_users_files() {
 #[cfg(unix)]
 #[test]
 fn two_workloads_cannot_share_a_directory_through_a_symlink_or_an_absolute_path() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    let dir = repository();
     fs::create_dir(dir.path().join("w")).unwrap();
     for f in ["dev-cache.toml", "session-store.toml"] {
         fs::copy(support::root().join("fixtures").join(f), dir.path().join("w").join(f)).unwrap();
@@ -456,8 +455,7 @@ fn two_workloads_cannot_share_a_directory_through_a_symlink_or_an_absolute_path(
 /// modules are never the outer one's orphans, and --prune leaves them.
 #[test]
 fn a_nested_project_is_not_pruned_by_the_outer_one() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    let dir = repository();
     for (sub, fixture) in [("", "dev-cache.toml"), ("teamb/", "session-store.toml")] {
         fs::create_dir_all(dir.path().join(sub).join("w")).unwrap();
         fs::copy(
@@ -579,11 +577,7 @@ fn rediform_toml_mistakes_behind_symlinks_and_broken_files_write_nothing() {
     let outside = tempfile::tempdir().unwrap();
     fs::create_dir_all(dir.path().join(".git")).unwrap();
     fs::create_dir(dir.path().join("w")).unwrap();
-    fs::copy(
-        support::root().join("fixtures/dev-cache.toml"),
-        dir.path().join("w/dev-cache.toml"),
-    )
-    .unwrap();
+    copy_fixture("dev-cache.toml", &dir.path().join("w/dev-cache.toml"));
     std::os::unix::fs::symlink(outside.path(), dir.path().join("gen")).unwrap();
     fs::write(dir.path().join("rediform.toml"), "workloads = [\"w\"]\nout = \"gen\"\n").unwrap();
     let (code, _, err) = run(dir.path(), &["generate"]);
@@ -609,14 +603,9 @@ fn rediform_toml_mistakes_behind_symlinks_and_broken_files_write_nothing() {
 /// A path cannot add a line to the output: line breaks in it are escaped.
 #[test]
 fn a_path_with_a_line_break_stays_on_its_line() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    let dir = repository();
     fs::create_dir(dir.path().join("w")).unwrap();
-    fs::copy(
-        support::root().join("fixtures/dev-cache.toml"),
-        dir.path().join("w/dev-cache.toml"),
-    )
-    .unwrap();
+    copy_fixture("dev-cache.toml", &dir.path().join("w/dev-cache.toml"));
     fs::write(
         dir.path().join("rediform.toml"),
         "workloads = [\"w\"]\n[modules]\ndev-cache = \"m\\n1 module(s) up to date\\nx\"\n",
@@ -641,11 +630,7 @@ fn small_things_an_attack_found() {
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["up_to_date"], false);
 
-    fs::copy(
-        support::root().join("fixtures/dev-cache.toml"),
-        dir.path().join("dev-cache.toml"),
-    )
-    .unwrap();
+    copy_fixture("dev-cache.toml", &dir.path().join("dev-cache.toml"));
     fs::write(
         dir.path().join("p.toml"),
         "[elasticache_nodes.\"cache.t4g.micro\"]\nvalkey = 1e308\n",
@@ -679,19 +664,10 @@ fn small_things_an_attack_found() {
 /// module looked like an orphan and `--prune` removed the Terraform of a live cache.
 #[test]
 fn a_damaged_workload_file_is_reported_and_its_module_never_pruned() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    let dir = repository();
     fs::create_dir(dir.path().join("workloads")).unwrap();
-    fs::copy(
-        support::root().join("fixtures/session-store.toml"),
-        dir.path().join("workloads/a.toml"),
-    )
-    .unwrap();
-    fs::copy(
-        support::root().join("fixtures/leaderboard.toml"),
-        dir.path().join("workloads/b.toml"),
-    )
-    .unwrap();
+    copy_fixture("session-store.toml", &dir.path().join("workloads/a.toml"));
+    copy_fixture("leaderboard.toml", &dir.path().join("workloads/b.toml"));
     fs::write(
         dir.path().join("rediform.toml"),
         "out = \"gen\"\nworkloads = [\"workloads\"]\n",
@@ -722,14 +698,9 @@ fn a_damaged_workload_file_is_reported_and_its_module_never_pruned() {
 /// module elsewhere in the repository (its lock names the directory it was generated in).
 #[test]
 fn prune_keeps_hand_edits_and_copies() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    let dir = repository();
     fs::create_dir(dir.path().join("w")).unwrap();
-    fs::copy(
-        support::root().join("fixtures/dev-cache.toml"),
-        dir.path().join("w/dev-cache.toml"),
-    )
-    .unwrap();
+    copy_fixture("dev-cache.toml", &dir.path().join("w/dev-cache.toml"));
     fs::write(dir.path().join("rediform.toml"), "workloads = [\"w\"]\n").unwrap();
     assert_eq!(run(dir.path(), &["generate"]).0, 0);
     let module = dir.path().join("generated/dev-cache");
@@ -770,11 +741,7 @@ fn a_symlinked_module_directory_cannot_lead_outside_the_repository() {
     let outside = tempfile::tempdir().unwrap();
     fs::create_dir_all(dir.path().join(".git")).unwrap();
     fs::create_dir_all(dir.path().join("gen")).unwrap();
-    fs::copy(
-        support::root().join("fixtures/session-store.toml"),
-        dir.path().join("s.toml"),
-    )
-    .unwrap();
+    copy_fixture("session-store.toml", &dir.path().join("s.toml"));
     std::os::unix::fs::symlink(outside.path(), dir.path().join("gen/checkout-sessions")).unwrap();
     fs::write(
         dir.path().join("rediform.toml"),
@@ -790,14 +757,9 @@ fn a_symlinked_module_directory_cannot_lead_outside_the_repository() {
 /// rediform.toml paths that name no place for a module, and one file reached two ways.
 #[test]
 fn odd_module_paths_are_refused_and_one_file_is_read_once() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    let dir = repository();
     fs::create_dir(dir.path().join("w")).unwrap();
-    fs::copy(
-        support::root().join("fixtures/dev-cache.toml"),
-        dir.path().join("w/a.toml"),
-    )
-    .unwrap();
+    copy_fixture("dev-cache.toml", &dir.path().join("w/a.toml"));
     for modules in ["dev-cache = \"\"", "dev-cache = \".git/x\""] {
         fs::write(
             dir.path().join("rediform.toml"),
@@ -876,8 +838,7 @@ fn growing_past_one_shard_is_said_to_need_a_cluster_mode_change_by_hand() {
 /// never pruned for being unreadable.
 #[test]
 fn orphans_are_the_projects_own_modules_only() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    let dir = repository();
     fs::create_dir(dir.path().join("workloads")).unwrap();
     for f in ["session-store.toml", "dev-cache.toml"] {
         fs::copy(
@@ -925,11 +886,7 @@ fn orphans_are_the_projects_own_modules_only() {
         assert!(err.contains("still exists but is not read as a workload file"), "{err}");
         assert!(dir.path().join("generated/dev-cache/main.tf").exists());
     }
-    fs::copy(
-        support::root().join("fixtures/dev-cache.toml"),
-        dir.path().join("workloads/dev-cache.toml"),
-    )
-    .unwrap();
+    copy_fixture("dev-cache.toml", &dir.path().join("workloads/dev-cache.toml"));
     // The out directory moved: its modules are still the project's.
     fs::rename(dir.path().join("generated"), dir.path().join("gen")).unwrap();
     fs::write(
@@ -952,14 +909,9 @@ fn orphans_are_the_projects_own_modules_only() {
 #[cfg(unix)]
 #[test]
 fn git_and_the_root_are_never_module_directories() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    let dir = repository();
     std::os::unix::fs::symlink(".git", dir.path().join("gitlink")).unwrap();
-    fs::copy(
-        support::root().join("fixtures/dev-cache.toml"),
-        dir.path().join("d.toml"),
-    )
-    .unwrap();
+    copy_fixture("dev-cache.toml", &dir.path().join("d.toml"));
     for config in [
         "workloads = [\"d.toml\"]\n[modules]\ndev-cache = \"gitlink\"\n",
         "workloads = [\"d.toml\"]\nout = \"gitlink\"\n",

@@ -25,6 +25,11 @@ fn text(name: &str, json: String) -> OfferFile<'static> {
     }
 }
 
+/// An import for us-east-1 against the built-in catalog.
+fn us_east_1(files: &[OfferFile<'_>], option: PurchaseOption) -> Result<rediform::import::Imported, ImportError> {
+    import(files, "us-east-1", option, &Catalog::embedded())
+}
+
 const SAMPLES: [&str; 2] = [
     "fixtures/offers/AmazonElastiCache-us-east-1.json",
     "fixtures/offers/AmazonEC2-us-east-1.json",
@@ -78,13 +83,7 @@ fn an_import_of_the_samples_reproduces_the_built_in_us_east_1_figures() {
 
 #[test]
 fn the_traps_of_the_price_list_are_avoided() {
-    let imported = import(
-        &SAMPLES.map(offer),
-        "us-east-1",
-        PurchaseOption::NoUpfront,
-        &Catalog::embedded(),
-    )
-    .unwrap();
+    let imported = us_east_1(&SAMPLES.map(offer), PurchaseOption::NoUpfront).unwrap();
     let t: toml::Table = toml::from_str(&imported.toml).unwrap();
     let node = &t["elasticache_nodes"]["cache.r7g.large"];
     // Not the SyncDurability add-on ($0.031608) nor extended support: NodeUsage exactly.
@@ -105,13 +104,7 @@ fn the_traps_of_the_price_list_are_avoided() {
     assert!(imported.toml.contains("# 1-year reserved prices: standard, No Upfront"));
     // Partial Upfront: the fee spread over 8,760 hours: 0.07 + 613.20 / 8760 = 0.14, and
     // 0.055 + 499.32 / 8760 = 0.112.
-    let partial = import(
-        &SAMPLES.map(offer),
-        "us-east-1",
-        PurchaseOption::PartialUpfront,
-        &Catalog::embedded(),
-    )
-    .unwrap();
+    let partial = us_east_1(&SAMPLES.map(offer), PurchaseOption::PartialUpfront).unwrap();
     let t2: toml::Table = toml::from_str(&partial.toml).unwrap();
     let node2 = &t2["elasticache_nodes"]["cache.r7g.large"];
     assert_eq!(node2["reserved_1y_redis"].as_float(), Some(0.14));
@@ -132,13 +125,7 @@ fn the_traps_of_the_price_list_are_avoided() {
 fn two_products_for_one_price_are_an_error_not_a_pick() {
     let json = fs::read_to_string(support::root().join(SAMPLES[0])).unwrap();
     let twice = json.replace("SyncDurability-NodeUsage:cache.r7g.large", "NodeUsage:cache.r7g.large");
-    let imported = import(
-        &[text("twice.json", twice)],
-        "us-east-1",
-        PurchaseOption::NoUpfront,
-        &Catalog::embedded(),
-    )
-    .unwrap();
+    let imported = us_east_1(&[text("twice.json", twice)], PurchaseOption::NoUpfront).unwrap();
     // Left out with both SKUs named; the rest of the file imports.
     assert!(
         imported
@@ -160,13 +147,7 @@ fn two_products_for_one_price_are_an_error_not_a_pick() {
 fn an_unknown_unit_is_left_out_and_named() {
     let json = fs::read_to_string(support::root().join(SAMPLES[0])).unwrap();
     let odd = json.replace("\"GB-Hrs\"", "\"GB-Fortnights\"");
-    let imported = import(
-        &[text("odd.json", odd)],
-        "us-east-1",
-        PurchaseOption::NoUpfront,
-        &Catalog::embedded(),
-    )
-    .unwrap();
+    let imported = us_east_1(&[text("odd.json", odd)], PurchaseOption::NoUpfront).unwrap();
     assert!(!imported.toml.contains("storage_usd_per_gb_hour"));
     assert!(
         imported.skipped.iter().any(|s| s.contains("GB-Fortnights")),
@@ -177,11 +158,9 @@ fn an_unknown_unit_is_left_out_and_named() {
 
 #[test]
 fn memorydb_and_other_offers_are_refused_with_the_reason() {
-    let err = import(
+    let err = us_east_1(
         &[offer("fixtures/offers/AmazonMemoryDB-us-east-1.json")],
-        "us-east-1",
         PurchaseOption::NoUpfront,
-        &Catalog::embedded(),
     )
     .unwrap_err();
     assert!(err.to_string().contains("set MemoryDB prices by hand"), "{err}");
@@ -196,13 +175,7 @@ fn memorydb_and_other_offers_are_refused_with_the_reason() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("not one rediform imports"), "{err}");
-    let err = import(
-        &[text("bad.json", "[1, 2".to_owned())],
-        "us-east-1",
-        PurchaseOption::NoUpfront,
-        &Catalog::embedded(),
-    )
-    .unwrap_err();
+    let err = us_east_1(&[text("bad.json", "[1, 2".to_owned())], PurchaseOption::NoUpfront).unwrap_err();
     assert!(matches!(err, ImportError::Format { .. }), "{err}");
     let err = import(
         &SAMPLES.map(offer),
@@ -293,13 +266,7 @@ fn reserved_pricing_needs_reserved_prices_and_the_guards_use_them() {
             .any(|d| d.key == "team.pricing" && d.message.contains("no 1-year reserved price")),
         "{problems:?}"
     );
-    let imported = import(
-        &SAMPLES.map(offer),
-        "us-east-1",
-        PurchaseOption::NoUpfront,
-        &Catalog::embedded(),
-    )
-    .unwrap();
+    let imported = us_east_1(&SAMPLES.map(offer), PurchaseOption::NoUpfront).unwrap();
     let catalog = Catalog::with_prices(&imported.toml).unwrap();
     let plan = rediform::build(&w, &catalog).unwrap();
     let e = &plan.costs.elasticache;
@@ -331,13 +298,7 @@ fn hostile_offer_files_are_read_as_data() {
     let hostile = json
         .replace("\"2026-11-23T00:00:00Z\"", "\"2026-11-23\\nerror: fake\"")
         .replace("\"0.2190000000\"", "\"NaN\"");
-    let imported = import(
-        &[text("h.json", hostile)],
-        "us-east-1",
-        PurchaseOption::NoUpfront,
-        &Catalog::embedded(),
-    )
-    .unwrap();
+    let imported = us_east_1(&[text("h.json", hostile)], PurchaseOption::NoUpfront).unwrap();
     assert!(
         imported.summary.iter().all(|l| !l.contains('\n')),
         "{:?}",
@@ -357,13 +318,7 @@ fn hostile_offer_files_are_read_as_data() {
         "\"VALKEYR7GLARGE01.JRTCKXETXF\": {",
         "\"VALKEYR7GLARGE01.OTHERTERM1\": {\"priceDimensions\": {\"x\": {\"unit\": \"Hrs\", \"pricePerUnit\": {\"USD\": \"99\"}}}}, \"VALKEYR7GLARGE01.JRTCKXETXF\": {",
     );
-    let imported = import(
-        &[text("two.json", two)],
-        "us-east-1",
-        PurchaseOption::NoUpfront,
-        &Catalog::embedded(),
-    )
-    .unwrap();
+    let imported = us_east_1(&[text("two.json", two)], PurchaseOption::NoUpfront).unwrap();
     assert!(!imported.toml.contains("99.0"), "{}", imported.toml);
     assert!(
         imported.skipped.iter().any(|s| s.contains("2 on-demand terms")),
@@ -372,7 +327,7 @@ fn hostile_offer_files_are_read_as_data() {
     );
     // The same price in two files: left out.
     let twice = [text("a.json", json.clone()), text("b.json", json.clone())];
-    let imported = import(&twice, "us-east-1", PurchaseOption::NoUpfront, &Catalog::embedded()).unwrap();
+    let imported = us_east_1(&twice, PurchaseOption::NoUpfront).unwrap();
     assert!(
         imported.skipped.iter().any(|s| s.contains("priced by two offer files")),
         "{:?}",
@@ -391,13 +346,7 @@ fn hostile_offer_files_are_read_as_data() {
 /// pricing needs reserved prices only where a guard compares them.
 #[test]
 fn partial_imports_keep_provenance_and_reserved_pricing_asks_only_what_it_uses() {
-    let imported = import(
-        &SAMPLES.map(offer),
-        "us-east-1",
-        PurchaseOption::NoUpfront,
-        &Catalog::embedded(),
-    )
-    .unwrap();
+    let imported = us_east_1(&SAMPLES.map(offer), PurchaseOption::NoUpfront).unwrap();
     let c = Catalog::with_prices(&imported.toml).unwrap();
     // cache.t4g.micro: only Valkey imported; Redis OSS and Memcached stay built in, and say so.
     let micro = &c.prices.elasticache_nodes["cache.t4g.micro"];
