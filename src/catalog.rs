@@ -502,6 +502,9 @@ fn stale_tables(base: &toml::Table, over: &toml::Table) -> Vec<String> {
 /// A price or figure must be a number from 0 to 10^9 (TOML allows `nan`, `inf`, negative and
 /// huge numbers, which would turn every estimate and guard into nonsense), and
 /// `meta.hours_per_month` 1 to 744 (31 days).
+/// The largest figure a prices file accepts.
+pub const MAX_PRICE: f64 = 1e9;
+
 fn check_number(path: &str, value: &toml::Value, problems: &mut Vec<Diagnostic>) {
     let number = match value {
         toml::Value::Float(f) => *f,
@@ -513,7 +516,7 @@ fn check_number(path: &str, value: &toml::Value, problems: &mut Vec<Diagnostic>)
     } else {
         // The largest list figure is a few hundred dollars an hour or ten thousand free GB; a
         // billion is a typo, and far larger ones overflow the estimates.
-        ((0.0..=1e9).contains(&number), "a number from 0 to 1,000,000,000")
+        ((0.0..=MAX_PRICE).contains(&number), "a number from 0 to 1,000,000,000")
     };
     if !ok {
         problems.push(Diagnostic::new(

@@ -222,6 +222,19 @@ fn is_leftover(name: &str) -> bool {
         .is_some_and(|(file, pid)| !file.is_empty() && !pid.is_empty() && pid.chars().all(|c| c.is_ascii_digit()))
 }
 
+/// Whether `dir` holds rediform's files without a lock of rediform's: its `main.tf` starts with
+/// the header rediform writes (for any workload file), and no lock reads as one.
+pub fn unlocked_module(dir: &Path) -> bool {
+    if current_lock(dir).is_some() {
+        return false;
+    }
+    let Ok(OnDisk::File(bytes)) = on_disk(&dir.join("main.tf")) else {
+        return false;
+    };
+    let head = head(&bytes);
+    crate::render::header_line(&head).is_some_and(crate::render::is_tf_header)
+}
+
 /// The module's lock as it is on disk, when it is one rediform wrote.
 pub fn current_lock(dir: &Path) -> Option<Lock> {
     read_lock(dir).ok().flatten()
@@ -508,7 +521,11 @@ pub fn write(module: &Module, dir: &Path, force: bool, waiting: &mut dyn FnMut(&
     }
     // 2. A lock listing the old files and the new ones, so that no file of rediform's is ever on
     //    disk unlisted. Not needed when no file is added.
-    let old_lock = fs::read(&lock_path).ok();
+    // Read as every file of the module is: a link (to a FIFO, to /dev/zero) is not followed.
+    let old_lock = match on_disk(&lock_path)? {
+        OnDisk::File(bytes) => Some(bytes),
+        OnDisk::Missing | OnDisk::Other => None,
+    };
     // Whenever files change, so that a run killed between the renames leaves a lock that owns
     // every file of rediform's on disk, old or new, and remembers the old cache line.
     let renames = changes.iter().any(|c| {

@@ -278,10 +278,12 @@ pub enum ImportError {
         second: String,
     },
     /// Nothing rediform prices was found for the region.
-    #[error("no price rediform uses was found for region {region} in these files (each file must be the offer of that region: …/current/{region}/index.json)")]
+    #[error("no price rediform uses was found for region {region} in these files (each file must be the offer of that region: …/current/{region}/index.json){left_out}")]
     Empty {
         /// The region.
         region: String,
+        /// What was found and left out, one line each after a colon; empty when nothing was.
+        left_out: String,
     },
 }
 
@@ -516,6 +518,13 @@ struct Price {
     unit: String,
 }
 
+/// What one offer file says of one item.
+struct Found {
+    price: Price,
+    reserved: Option<(f64, &'static str)>,
+    source: String,
+}
+
 /// The on-demand price of a SKU, and a note when it was read off a tiered price. A tiered price
 /// (several dimensions with ranges) gives the price paid at scale: for a price "above the
 /// baseline" (gp3 IOPS and throughput) the tier that starts highest; for any other the first
@@ -526,6 +535,7 @@ fn on_demand_price(terms: &[Term], above_baseline: bool) -> Option<(Price, Optio
     let usd = |d: &Dimension| d.price.get("USD").and_then(|p| p.parse::<f64>().ok());
     dims.sort_by(|a, b| begin(a).total_cmp(&begin(b)));
     let (dim, note) = match dims.as_slice() {
+        [] => return None,
         [one] => (*one, None),
         many => {
             let dim = if above_baseline {
@@ -646,6 +656,43 @@ fn offer_supported(file: &str, offer: &str) -> Result<(), ImportError> {
     }
 }
 
+/// The prices file's tables from what the files said: an item two files price (offers of two
+/// dates?) is left out whole, and so is serverless priced by half.
+fn tabulate(found: BTreeMap<Item, Vec<Found>>, units: &Units, skipped: &mut Vec<String>) -> PricesTable {
+    let mut table = PricesTable::default();
+    // An item two files price (offers of two dates?) is left out whole, its reservation and
+    // source with it, whatever the order of the files: picking one would be a guess.
+    for (item, mut prices) in found {
+        if prices.len() > 1 {
+            skipped.push(format!(
+                "{item}: priced by {} offer files: left out, not picked",
+                prices.len()
+            ));
+            continue;
+        }
+        let Found {
+            price,
+            reserved,
+            source,
+        } = prices.remove(0);
+        if let Err(why) = table.put(&item, &price, reserved, &source, units) {
+            skipped.push(format!("{item}: {why}"));
+        }
+    }
+    // Serverless is priced by both its storage and its ECPUs: half of them would pair an
+    // imported figure with a built-in one of another region.
+    table.serverless.retain(|engine, t| {
+        let whole = t.contains_key("storage_usd_per_gb_hour") && t.contains_key("usd_per_million_ecpu");
+        if !whole {
+            skipped.push(format!(
+                "serverless {engine}: only one of its two prices (storage, ECPUs) was found: both left out"
+            ));
+        }
+        whole
+    });
+    table
+}
+
 /// Reads the offer files (each twice, never whole) and writes the prices of `region` rediform
 /// uses as a prices file.
 pub fn import(
@@ -655,7 +702,7 @@ pub fn import(
     catalog: &Catalog,
 ) -> Result<Imported, ImportError> {
     let rules = Rules::embedded();
-    let mut table = PricesTable::default();
+    let mut found: BTreeMap<Item, Vec<Found>> = BTreeMap::new();
     let mut summary = Vec::new();
     let mut skipped = Vec::new();
     let mut dates = Vec::new();
@@ -712,35 +759,23 @@ pub fn import(
         scan.offer = crate::encode::one_line(&scan.offer).into_owned();
         scan.date = crate::encode::one_line(&scan.date).into_owned();
         let date = scan.date.get(..10).unwrap_or(&scan.date).to_owned();
-        let priced = price_file(
-            &file.name,
-            &scan,
-            &collect,
-            reserved_option,
-            &rules,
-            &mut table,
-            &mut skipped,
-        )?;
+        let priced = price_file(&file.name, &scan, &collect, reserved_option, &mut found, &mut skipped)?;
         summary.push(format!(
             "{}: {} published {}, {} price(s) for {region}",
             file.name, scan.offer, scan.date, priced
         ));
         dates.push(date);
     }
-    // Serverless is priced by both its storage and its ECPUs: half of them would pair an
-    // imported figure with a built-in one of another region.
-    table.serverless.retain(|engine, t| {
-        let whole = t.contains_key("storage_usd_per_gb_hour") && t.contains_key("usd_per_million_ecpu");
-        if !whole {
-            skipped.push(format!(
-                "serverless {engine}: only one of its two prices (storage, ECPUs) was found: both left out"
-            ));
-        }
-        whole
-    });
+    let table = tabulate(found, &rules.units, &mut skipped);
     if table.is_empty() {
+        let left_out = if skipped.is_empty() {
+            String::new()
+        } else {
+            format!("; what was found was left out:\n  {}", skipped.join("\n  "))
+        };
         return Err(ImportError::Empty {
             region: region.to_owned(),
+            left_out,
         });
     }
     dates.sort();
@@ -752,29 +787,29 @@ pub fn import(
     })
 }
 
-/// Prices the wanted SKUs of one offer file into `table`; returns how many were priced. What
-/// cannot be priced is said in `skipped`.
+/// Reads the prices of the wanted SKUs of one offer file into `found`; returns how many were
+/// read. What cannot be priced is said in `skipped`.
 fn price_file(
     file: &str,
     scan: &Scan<'_>,
     collect: &Collect<'_>,
     reserved_option: PurchaseOption,
-    rules: &Rules,
-    table: &mut PricesTable,
+    found: &mut BTreeMap<Item, Vec<Found>>,
     skipped: &mut Vec<String>,
 ) -> Result<usize, ImportError> {
     let date = scan.date.get(..10).unwrap_or(&scan.date);
     let mut priced = 0;
     let mut skus: Vec<(&String, &Item)> = scan.wanted.iter().collect();
     skus.sort_by(|a, b| a.1.cmp(b.1));
-    for (sku, item) in skus {
-        let sku = crate::encode::one_line(sku);
+    for (key, item) in skus {
+        // The SKU as the file spells it finds its terms; escaped, it is shown.
+        let sku = crate::encode::one_line(key);
         let source = format!(
             "AWS Price List, offer {} published {date}, SKU {sku} ({item})",
             scan.offer
         );
         let above_baseline = matches!(item, Item::Gp3Iops | Item::Gp3Throughput);
-        let terms = collect.on_demand.get(sku.as_ref()).map_or(&[][..], Vec::as_slice);
+        let terms = collect.on_demand.get(key).map_or(&[][..], Vec::as_slice);
         if terms.len() > 1 {
             skipped.push(format!(
                 "{item}: SKU {sku} has {} on-demand terms: left out, not picked",
@@ -813,10 +848,10 @@ fn price_file(
         }
         let reserved = collect
             .reserved
-            .get(sku.as_ref())
+            .get(key)
             .and_then(|t| reserved_1y_hourly(t, reserved_option))
             .filter(|(usd, _)| usd.is_finite() && (0.0..=1e6).contains(usd));
-        if collect.reserved.contains_key(sku.as_ref())
+        if collect.reserved.contains_key(key)
             && reserved.is_none()
             && matches!(item, Item::Node(..) | Item::Instance(_))
         {
@@ -825,10 +860,12 @@ fn price_file(
                 reserved_option.name()
             ));
         }
-        match table.put(item, &price, reserved, &source, &rules.units) {
-            Ok(()) => priced += 1,
-            Err(why) => skipped.push(format!("{item}: {why}")),
-        }
+        found.entry(item.clone()).or_default().push(Found {
+            price,
+            reserved,
+            source,
+        });
+        priced += 1;
     }
     Ok(priced)
 }
@@ -862,76 +899,57 @@ impl PricesTable {
         units: &Units,
     ) -> Result<(), String> {
         let unit_is = |allowed: &[String]| allowed.iter().any(|u| u == &price.unit);
-        let unknown = || format!("unit `{}` is not one rediform knows for it: left out", price.unit);
-        let (table, key, value) = match item {
-            Item::Node(node, engine) => {
-                if !unit_is(&units.hourly) {
-                    return Err(unknown());
-                }
-                let t = self.elasticache_nodes.entry(node.clone()).or_default();
-                if let Some((hourly, option)) = reserved {
-                    t.insert(format!("reserved_1y_{engine}"), toml::Value::Float(hourly));
-                    append_source(t, &format!("{source} (1-year reserved: {option})"));
-                } else {
-                    append_source(t, source);
-                }
-                (t, engine.to_string(), price.usd)
+        // The key and the figure in rediform's unit, from the units the offer may use.
+        let (key, factor): (String, f64) = match item {
+            Item::Node(_, engine) if unit_is(&units.hourly) => (engine.to_string(), 1.0),
+            Item::Instance(_) if unit_is(&units.hourly) => ("on_demand".to_owned(), 1.0),
+            Item::ServerlessStorage(_) if unit_is(&units.serverless_storage) => {
+                ("storage_usd_per_gb_hour".to_owned(), 1.0)
             }
-            Item::ServerlessStorage(engine) | Item::ServerlessEcpu(engine) => {
-                let key = if matches!(item, Item::ServerlessStorage(_)) {
-                    if !unit_is(&units.serverless_storage) {
-                        return Err(unknown());
-                    }
-                    ("storage_usd_per_gb_hour", price.usd)
-                } else if unit_is(&units.serverless_ecpu_single) {
-                    ("usd_per_million_ecpu", price.usd * 1e6)
-                } else if unit_is(&units.serverless_ecpu_million) {
-                    ("usd_per_million_ecpu", price.usd)
-                } else {
-                    return Err(unknown());
-                };
-                let t = self.serverless.entry(engine.to_string()).or_default();
-                append_source(t, source);
-                (t, key.0.to_owned(), key.1)
+            Item::ServerlessEcpu(_) if unit_is(&units.serverless_ecpu_single) => {
+                ("usd_per_million_ecpu".to_owned(), 1e6)
             }
-            Item::Backup => {
-                if !unit_is(&units.gb_month) {
-                    return Err(unknown());
-                }
-                append_source(&mut self.backups, source);
-                (&mut self.backups, "usd_per_gb_month".to_owned(), price.usd)
+            Item::ServerlessEcpu(_) if unit_is(&units.serverless_ecpu_million) => {
+                ("usd_per_million_ecpu".to_owned(), 1.0)
             }
-            Item::Instance(instance) => {
-                if !unit_is(&units.hourly) {
-                    return Err(unknown());
-                }
-                let t = self.ec2_instances.entry(instance.clone()).or_default();
-                if let Some((hourly, option)) = reserved {
-                    t.insert("reserved_1y".to_owned(), toml::Value::Float(hourly));
-                    append_source(t, &format!("{source} (1-year reserved: {option})"));
-                } else {
-                    append_source(t, source);
-                }
-                (t, "on_demand".to_owned(), price.usd)
+            Item::Backup if unit_is(&units.gb_month) => ("usd_per_gb_month".to_owned(), 1.0),
+            Item::Gp3Storage if unit_is(&units.gb_month) => ("gp3_usd_per_gb_month".to_owned(), 1.0),
+            Item::Gp3Iops if unit_is(&units.iops_month) => ("gp3_iops_usd_per_month".to_owned(), 1.0),
+            // Priced per GiB/s-month; rediform counts MiB/s.
+            Item::Gp3Throughput if unit_is(&units.gibps_month) => {
+                ("gp3_throughput_usd_per_mibps_month".to_owned(), 1.0 / 1024.0)
             }
-            Item::Gp3Storage | Item::Gp3Iops | Item::Gp3Throughput => {
-                let (key, allowed, factor) = match item {
-                    Item::Gp3Storage => ("gp3_usd_per_gb_month", &units.gb_month, 1.0),
-                    Item::Gp3Iops => ("gp3_iops_usd_per_month", &units.iops_month, 1.0),
-                    // Priced per GiB/s-month; rediform counts MiB/s.
-                    _ => ("gp3_throughput_usd_per_mibps_month", &units.gibps_month, 1.0 / 1024.0),
-                };
-                if !unit_is(allowed) {
-                    return Err(unknown());
-                }
-                append_source(&mut self.ebs, source);
-                (&mut self.ebs, key.to_owned(), price.usd * factor)
+            _ => {
+                return Err(format!(
+                    "unit `{}` is not one rediform knows for it: left out",
+                    price.unit
+                ))
             }
         };
-        // The same price in two files (two offers of different dates?): left out, not picked.
-        if table.contains_key(&key) {
-            table.remove(&key);
-            return Err(format!("`{key}` is priced by two offer files: left out, not picked"));
+        let value = price.usd * factor;
+        // In rediform's unit, a figure past what a prices file accepts is a damaged file.
+        if !(0.0..=crate::catalog::MAX_PRICE).contains(&value) {
+            return Err(format!("`{key}` would be {value}, past any list price: left out"));
+        }
+        let table = match item {
+            Item::Node(node, _) => self.elasticache_nodes.entry(node.clone()).or_default(),
+            Item::Instance(instance) => self.ec2_instances.entry(instance.clone()).or_default(),
+            Item::ServerlessStorage(engine) | Item::ServerlessEcpu(engine) => {
+                self.serverless.entry(engine.to_string()).or_default()
+            }
+            Item::Backup => &mut self.backups,
+            Item::Gp3Storage | Item::Gp3Iops | Item::Gp3Throughput => &mut self.ebs,
+        };
+        match (item, reserved) {
+            (Item::Node(_, engine), Some((hourly, option))) => {
+                table.insert(format!("reserved_1y_{engine}"), toml::Value::Float(hourly));
+                append_source(table, &format!("{source} (1-year reserved: {option})"));
+            }
+            (Item::Instance(_), Some((hourly, option))) => {
+                table.insert("reserved_1y".to_owned(), toml::Value::Float(hourly));
+                append_source(table, &format!("{source} (1-year reserved: {option})"));
+            }
+            _ => append_source(table, source),
         }
         table.insert(key, toml::Value::Float(value));
         table.insert("estimate".to_owned(), toml::Value::Boolean(false));

@@ -31,11 +31,18 @@ pub fn hash(bytes: &[u8]) -> u64 {
 }
 
 /// What a module runs: `<path> <engine> <port> <engine version> <cluster mode>` (`cluster`,
-/// `single`, or `-` where the path has no such choice). A module whose cache line changes may
-/// replace its cache, or need a change AWS does not make in place (`check` and `generate` say so
-/// loudly).
-pub fn cache_line(path: &str, engine: &str, port: u16, version: &str, mode: &str) -> String {
-    format!("{path} {engine} {port} {version} {mode}")
+/// `single`, or `-` where the path has no such choice), and on MemoryDB a sixth word, `search`
+/// or `nosearch` (whether the cluster was created with vector search). A module whose cache line
+/// changes may replace its cache, or need a change AWS does not make in place (`check` and
+/// `generate` say so loudly).
+pub fn cache_line(path: &str, engine: &str, port: u16, version: &str, mode: &str, search: Option<bool>) -> String {
+    match search {
+        None => format!("{path} {engine} {port} {version} {mode}"),
+        Some(on) => format!(
+            "{path} {engine} {port} {version} {mode} {}",
+            if on { "search" } else { "nosearch" }
+        ),
+    }
 }
 
 /// What regenerating a module does to the cache it runs, when it is more than an update.
@@ -43,15 +50,23 @@ pub fn cache_line(path: &str, engine: &str, port: u16, version: &str, mode: &str
 pub enum Transition {
     /// Terraform destroys the cache and creates a new, empty one.
     Replaces(String),
-    /// AWS does not make the change in place: the apply fails until it is done by hand.
-    NotInPlace(String),
+    /// AWS does not make the change in place: the apply fails until it is done by hand. What
+    /// changes, and what to do instead.
+    NotInPlace(String, &'static str),
 }
+
+/// Cluster mode cannot be switched by an apply (ElastiCache User Guide, "Modifying cluster mode").
+const CLUSTER_MODE_BY_HAND: &str = "Change cluster mode by hand first (ElastiCache User Guide, \"Modifying cluster mode\": disabled -> compatible -> enabled, one step at a time, with nothing else in the same request; it cannot be turned off), or create a new cache and migrate";
+
+/// MemoryDB search is chosen when a cluster is created (MemoryDB Developer Guide, "Vector search
+/// features and limits": "Existing clusters can not be modified to enable search").
+const SEARCH_ON_A_NEW_CLUSTER: &str = "Create a new cluster with search (a new module name, or restore a snapshot of this one into it) and move clients over, then delete this one";
 
 impl Transition {
     /// What changes, in words.
     pub fn why(&self) -> &str {
         match self {
-            Transition::Replaces(why) | Transition::NotInPlace(why) => why,
+            Transition::Replaces(why) | Transition::NotInPlace(why, _) => why,
         }
     }
 
@@ -59,7 +74,7 @@ impl Transition {
     pub fn kind(&self) -> &'static str {
         match self {
             Transition::Replaces(_) => "replace",
-            Transition::NotInPlace(_) => "not-in-place",
+            Transition::NotInPlace(..) => "not-in-place",
         }
     }
 
@@ -69,8 +84,8 @@ impl Transition {
             Transition::Replaces(why) => format!(
                 "this replaces the cache ({why}): Terraform destroys the old one and creates a new, empty one, so its data is lost unless you take a snapshot first and restore it (or migrate the data), and clients must move to the new endpoint"
             ),
-            Transition::NotInPlace(why) => format!(
-                "this changes the cache in a way AWS does not apply in place ({why}); the apply fails. Change cluster mode by hand first (ElastiCache User Guide, \"Modifying cluster mode\": disabled -> compatible -> enabled, one step at a time, with nothing else in the same request; it cannot be turned off), or create a new cache and migrate"
+            Transition::NotInPlace(why, how) => format!(
+                "this changes the cache in a way AWS does not apply in place ({why}); the apply fails. {how}"
             ),
         }
     }
@@ -84,18 +99,13 @@ impl Transition {
 /// other change of path, engine or port creates a new cache. A line without a version (a lock
 /// written before versions were recorded) says nothing about the version.
 pub fn replaces(old: &str, new: &str) -> Option<Transition> {
-    fn parts(l: &str) -> (&str, &str, &str, &str, &str) {
+    fn parts(l: &str) -> (&str, &str, &str, &str, &str, &str) {
         let mut p = l.split(' ');
-        (
-            p.next().unwrap_or(""),
-            p.next().unwrap_or(""),
-            p.next().unwrap_or(""),
-            p.next().unwrap_or(""),
-            p.next().unwrap_or(""),
-        )
+        let mut next = || p.next().unwrap_or("");
+        (next(), next(), next(), next(), next(), next())
     }
     let major = |v: &str| v.split('.').next().unwrap_or("").to_owned();
-    let ((p0, e0, port0, v0, m0), (p1, e1, port1, v1, m1)) = (parts(old), parts(new));
+    let ((p0, e0, port0, v0, m0, s0), (p1, e1, port1, v1, m1, s1)) = (parts(old), parts(new));
     if p0 == "serverless" && p1 == "serverless" && port0 == port1 {
         let version_change = !v0.is_empty() && !v1.is_empty() && major(v0) != major(v1);
         if e0 == e1 && !version_change {
@@ -113,10 +123,20 @@ pub fn replaces(old: &str, new: &str) -> Option<Transition> {
         // Cluster mode: disabled -> enabled goes through `compatible` by hand, and back is not
         // possible (ElastiCache User Guide, modify-cluster-mode.html). A line without a mode
         // (an earlier lock) says nothing.
-        return match (m0, m1) {
-            ("single", "cluster") => Some(Transition::NotInPlace("cluster mode disabled -> enabled".to_owned())),
-            ("cluster", "single") => Some(Transition::NotInPlace(
+        // Search on MemoryDB: only a new cluster has it. A line without the word (an earlier
+        // lock) says nothing.
+        return match (m0, m1, s0, s1) {
+            ("single", "cluster", ..) => Some(Transition::NotInPlace(
+                "cluster mode disabled -> enabled".to_owned(),
+                CLUSTER_MODE_BY_HAND,
+            )),
+            ("cluster", "single", ..) => Some(Transition::NotInPlace(
                 "cluster mode enabled -> disabled, which AWS cannot do".to_owned(),
+                CLUSTER_MODE_BY_HAND,
+            )),
+            (_, _, "nosearch", "search") => Some(Transition::NotInPlace(
+                "vector search turned on for an existing MemoryDB cluster".to_owned(),
+                SEARCH_ON_A_NEW_CLUSTER,
             )),
             _ => None,
         };
@@ -353,40 +373,40 @@ mod tests {
 
     #[test]
     fn a_change_of_path_engine_or_port_replaces_the_cache_but_redis_to_valkey_does_not() {
-        let old = cache_line("elasticache", "redis", 6379, "7.1", "single");
+        let old = cache_line("elasticache", "redis", 6379, "7.1", "single", None);
         assert_eq!(replaces(&old, &old), None);
         assert_eq!(
-            replaces(&old, &cache_line("elasticache", "valkey", 6379, "8.0", "single")),
+            replaces(&old, &cache_line("elasticache", "valkey", 6379, "8.0", "single", None)),
             None
         );
         assert_eq!(
-            replaces(&old, &cache_line("serverless", "valkey", 6379, "8.0", "-")),
+            replaces(&old, &cache_line("serverless", "valkey", 6379, "8.0", "-", None)),
             Some(Transition::Replaces(
                 "path elasticache -> serverless, engine redis -> valkey".to_owned()
             ))
         );
         assert!(
-            replaces(&cache_line("elasticache", "valkey", 6379, "8.0", "single"), &old).is_some(),
+            replaces(&cache_line("elasticache", "valkey", 6379, "8.0", "single", None), &old).is_some(),
             "no downgrade"
         );
-        assert!(replaces(&old, &cache_line("elasticache", "redis", 6380, "7.1", "single")).is_some());
+        assert!(replaces(&old, &cache_line("elasticache", "redis", 6380, "7.1", "single", None)).is_some());
         // A lock of an earlier build has no version: nothing is said about it.
         assert_eq!(replaces("elasticache redis 6379", &old), None);
     }
 
     #[test]
     fn serverless_replaces_its_cache_on_a_new_engine_or_major_version() {
-        let v7 = cache_line("serverless", "valkey", 6379, "7.2", "-");
+        let v7 = cache_line("serverless", "valkey", 6379, "7.2", "-", None);
         assert_eq!(
-            replaces(&v7, &cache_line("serverless", "valkey", 6379, "7.3", "-")),
+            replaces(&v7, &cache_line("serverless", "valkey", 6379, "7.3", "-", None)),
             None
         );
-        let message = replaces(&v7, &cache_line("serverless", "valkey", 6379, "8.0", "-")).unwrap();
+        let message = replaces(&v7, &cache_line("serverless", "valkey", 6379, "8.0", "-", None)).unwrap();
         assert!(
             message.why().contains("valkey 7 -> valkey 8") && message.why().contains("6.31"),
             "{message:?}"
         );
-        assert!(replaces(&cache_line("serverless", "redis", 6379, "7.1", "-"), &v7).is_some());
+        assert!(replaces(&cache_line("serverless", "redis", 6379, "7.1", "-", None), &v7).is_some());
         assert_eq!(replaces("serverless valkey 6379", &v7), None);
     }
 
@@ -394,16 +414,34 @@ mod tests {
     /// one shard produced a change `ModifyReplicationGroup` refuses).
     #[test]
     fn a_change_of_cluster_mode_is_not_in_place() {
-        let single = cache_line("elasticache", "valkey", 6379, "8.0", "single");
-        let cluster = cache_line("elasticache", "valkey", 6379, "8.0", "cluster");
-        assert!(matches!(replaces(&single, &cluster), Some(Transition::NotInPlace(_))));
-        assert!(matches!(replaces(&cluster, &single), Some(Transition::NotInPlace(_))));
+        let single = cache_line("elasticache", "valkey", 6379, "8.0", "single", None);
+        let cluster = cache_line("elasticache", "valkey", 6379, "8.0", "cluster", None);
+        assert!(matches!(replaces(&single, &cluster), Some(Transition::NotInPlace(..))));
+        assert!(matches!(replaces(&cluster, &single), Some(Transition::NotInPlace(..))));
         assert!(replaces(&single, &cluster).unwrap().warning().contains("compatible"));
         assert_eq!(
             replaces("elasticache valkey 6379 8.0", &cluster),
             None,
             "an earlier lock says nothing"
         );
+    }
+
+    /// MemoryDB search is only for a new cluster (found by the round-4 AWS review: adding
+    /// `vector` edited the parameter group in place, without a word).
+    #[test]
+    fn search_turned_on_for_a_memorydb_cluster_is_not_in_place() {
+        let plain = cache_line("memorydb", "redis", 6379, "7.1", "-", Some(false));
+        let search = cache_line("memorydb", "redis", 6379, "7.1", "-", Some(true));
+        let t = replaces(&plain, &search).unwrap();
+        assert!(matches!(t, Transition::NotInPlace(..)));
+        assert!(t.warning().contains("new cluster with search"), "{}", t.warning());
+        assert!(!t.warning().contains("cluster mode"), "{}", t.warning());
+        assert_eq!(
+            replaces("memorydb redis 6379 7.1 -", &search),
+            None,
+            "an earlier lock says nothing"
+        );
+        assert_eq!(replaces(&search, &search), None);
     }
 
     #[test]

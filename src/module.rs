@@ -239,6 +239,8 @@ pub struct MemorydbCluster {
     pub replicas_per_shard: u32,
     /// A final snapshot is taken on destroy (prod).
     pub final_snapshot: bool,
+    /// Created with vector search (`search-enabled`): only a new cluster gets it.
+    pub search: bool,
 }
 
 /// RBAC: an application user, a disabled default user, the user group, the secret.

@@ -414,6 +414,17 @@ pub fn header_line(text: &str) -> Option<&str> {
     }
 }
 
+/// Whether a line is the header rediform writes on a `.tf` file, for any workload file.
+pub fn is_tf_header(line: &str) -> bool {
+    let header = header("main.tf", "@");
+    let (before, after) = header
+        .lines()
+        .next()
+        .and_then(|l| l.split_once('@'))
+        .expect("the header names the workload file");
+    line.len() > before.len() + after.len() && line.starts_with(before) && line.ends_with(after)
+}
+
 /// Whether a file's text carries exactly the header rediform writes for this file name and
 /// workload file (one half of ownership; the lock is the other).
 pub fn has_header(file_name: &str, source_file: &str, text: &str) -> bool {
@@ -478,6 +489,7 @@ pub fn render_with(spec: &ModuleSpec, templates: &Templates, gate: Gate) -> Resu
         spec.port,
         &spec.engine_version,
         mode,
+        spec.memorydb.as_ref().map(|m| m.search),
     );
     let mut lock = crate::lock::render(&spec.name, &spec.source_file, &cache, &files);
     if let Some(dir) = &spec.module_dir {

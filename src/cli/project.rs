@@ -86,6 +86,23 @@ impl Job {
         self.base.as_ref().map(|base| base.join(name))
     }
 
+    /// Why `dir` is no place for a module once links are followed: inside a `.git`, or the
+    /// project root, the current directory or a parent of either (where the user's own files
+    /// are). Checked whatever `allow_outside_root` says, as `rediform.toml`'s own paths are.
+    pub(super) fn unfit_module_dir(&self, dir: &Path) -> Option<&'static str> {
+        let real = canonical(dir);
+        if real.components().any(|c| c.as_os_str() == ".git") {
+            return Some("inside .git");
+        }
+        let here = canonical(Path::new("."));
+        let mut homes = vec![here.as_path()];
+        homes.extend(self.root.as_deref());
+        homes
+            .iter()
+            .any(|home| home.starts_with(&real))
+            .then_some("the repository root, the current directory or a parent of them")
+    }
+
     /// Whether a `rediform.toml` is in use.
     pub(super) fn has_project(&self) -> bool {
         self.base.is_some()
@@ -107,10 +124,14 @@ impl Job {
             } else {
                 base.as_path()
             };
-            if let (Ok(root), Ok(file)) = (root.canonicalize(), file.canonicalize()) {
-                if let Ok(rel) = file.strip_prefix(&root) {
-                    return slash_path(rel);
-                }
+            // The file's directory resolved, not the file: a link keeps its own name, and the
+            // name is the same from any working directory.
+            let dir = file
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            if let (Some(name), Ok(root), Ok(dir)) = (file.file_name(), root.canonicalize(), dir.canonicalize()) {
+                return slash_path(&relative_to(&root, &dir.join(name)));
             }
         }
         if file.is_relative() {
@@ -120,6 +141,16 @@ impl Job {
                 .map_or_else(|| display(file), |n| n.to_string_lossy().into_owned())
         }
     }
+}
+
+/// `path` relative to `root`, both absolute and resolved: `..` for each part of `root` the two
+/// do not share (a file outside the root, where `allow_outside_root` lets one be).
+fn relative_to(root: &Path, path: &Path) -> PathBuf {
+    let (root, path): (Vec<_>, Vec<_>) = (root.components().collect(), path.components().collect());
+    let shared = root.iter().zip(&path).take_while(|(a, b)| a == b).count();
+    let mut out: PathBuf = root[shared..].iter().map(|_| std::path::Component::ParentDir).collect();
+    out.extend(&path[shared..]);
+    out
 }
 
 /// A path with `.` and `a/..` taken out, by its text alone (the directories need not exist yet):
@@ -255,7 +286,8 @@ pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
     let out = match (&args.out, &config.out) {
         (Some(out), _) => out.clone(),
         (None, Some(out)) => at_base(out),
-        (None, None) => PathBuf::from("generated"),
+        // The default, like every path of rediform.toml, is relative to its directory.
+        (None, None) => at_base(Path::new("generated")),
     };
     let fix = fix_command(args);
     let mapped_names = if args.files.is_empty() {
@@ -338,6 +370,23 @@ fn check_config(config: &Config, file: &Path) -> Result<(), Error> {
     let root = canonical(base);
     let outside =
         |p: &Path| p.is_absolute() || normalize(p).components().next() == Some(std::path::Component::ParentDir);
+    // A workload file outside the repository would be named in headers by a path that leaves
+    // it, and read from wherever a checkout puts it: inside, unless allowed. A file may be a
+    // link (to a shared file); the directories that lead to it may not leave the root.
+    for w in &config.workloads {
+        let parent = canonical(&base.join(w).parent().map_or_else(|| base.to_owned(), Path::to_owned));
+        let real = if base.join(w).is_dir() {
+            canonical(&base.join(w))
+        } else {
+            parent
+        };
+        if !config.allow_outside_root && (outside(w) || !real.starts_with(&root)) {
+            return Err(problem(format!(
+                "`workloads` entry `{}` is outside the repository root; use a path inside it, or set `allow_outside_root = true` if that is what you mean",
+                display(w)
+            )));
+        }
+    }
     let modules = config
         .modules
         .iter()

@@ -30,6 +30,7 @@ pub(super) fn memorydb(plan: &Plan, r: &Replicated, spec: &mut ModuleSpec) {
         shards: r.shards,
         replicas_per_shard: r.replicas_per_shard,
         final_snapshot: plan.environment == Environment::Prod,
+        search: plan.vector_search.is_some(),
     });
     spec.auth = Some(auth(name, "aws_memorydb_user"));
     spec.ingress = vec![Ingress::clients(

@@ -111,6 +111,11 @@ fn self_hosted_checkov_skips() -> Vec<CheckovSkip> {
             "the Valkey and Sentinel passwords live in the nodes' config files; rotate them with the runbook in the README, not a Lambda",
         ),
         skip(
+            "aws_secretsmanager_secret.ca",
+            "CKV2_AWS_57",
+            "the certificate authority is renewed with the runbook in the README (re-sign with tls_self_signed_cert.ca), not a Lambda",
+        ),
+        skip(
             "aws_s3_bucket.backups",
             "CKV_AWS_18",
             "server access logs would need a second bucket per module; only the nodes' role can write here (IAM policy, TLS-only bucket policy): use CloudTrail data events for an audit trail",

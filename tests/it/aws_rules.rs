@@ -95,6 +95,22 @@ fn modules() -> Vec<(String, Module)> {
         ("serverless", &[][..]),
         ("serverless", &["engine.name = \"memcached\""][..]),
         ("memorydb", &["data.size_gb = 120"][..]),
+        // Every engine version family rediform offers on MemoryDB and ElastiCache (the review
+        // found memorydb_redis6 emitted and missing from the rule table).
+        ("memorydb", &["engine.name = \"redis\"", "engine.version = \"6.2\""][..]),
+        ("memorydb", &["engine.name = \"redis\"", "engine.version = \"7.1\""][..]),
+        (
+            "memorydb",
+            &["engine.name = \"valkey\"", "engine.version = \"7.3\""][..],
+        ),
+        (
+            "elasticache",
+            &["engine.name = \"valkey\"", "engine.version = \"7.2\""][..],
+        ),
+        (
+            "elasticache",
+            &["engine.name = \"redis\"", "engine.version = \"6.2\""][..],
+        ),
         ("self-hosted", &[][..]),
     ] {
         let mut edits = vec![

@@ -18,6 +18,27 @@ fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// Runs rediform in `dir` and fails the test if it has not ended within 5 seconds (a read of a
+/// FIFO would hang it): (exit code, stderr).
+fn run_within(dir: &Path, args: &[&str]) -> (i32, String) {
+    let mut child = support::rediform_process()
+        .current_dir(dir)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if let Some(status) = child.try_wait().unwrap() {
+            let err = String::from_utf8(child.wait_with_output().unwrap().stderr).unwrap();
+            return (status.code().unwrap_or(-1), err);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    panic!("{args:?} hangs");
+}
+
 /// A scratch directory with one fixture, generated.
 fn generated(fixture: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -260,24 +281,8 @@ fn issue_10_fifos_devices_and_huge_files_are_refused_at_once() {
         vec!["check", "--workloads-only", "/dev/zero"],
         vec!["check", "big"],
     ] {
-        let mut child = support::rediform_process()
-            .current_dir(dir.path())
-            .args(&args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut waited = 0;
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(waited < 100, "{args:?} hangs");
-            std::thread::sleep(Duration::from_millis(50));
-            waited += 1;
-        };
-        let err = String::from_utf8(child.wait_with_output().unwrap().stderr).unwrap();
-        assert_eq!(status.code(), Some(2), "{args:?}: {err}");
+        let (code, err) = run_within(dir.path(), &args);
+        assert_eq!(code, 2, "{args:?}: {err}");
         assert!(
             err.contains("regular file") || err.contains("at most"),
             "{args:?}: {err}"
@@ -470,6 +475,13 @@ fn a_nested_project_is_not_pruned_by_the_outer_one() {
     assert!(dir.path().join("teamb/generated/checkout-sessions/main.tf").exists());
     let (code, out, err) = run(dir.path(), &["check"]);
     assert_eq!(code, 0, "{out}{err}");
+    // Round 4: an outer project that searches the whole tree leaves the nested one's workload
+    // files to it (it generated a second module of the same cache).
+    fs::write(dir.path().join("rediform.toml"), "workloads = [\".\"]\n").unwrap();
+    let (code, out, err) = run(dir.path(), &["generate"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(dir.path().join("generated/dev-cache").exists());
+    assert!(!dir.path().join("generated/checkout-sessions").exists(), "{out}");
 }
 
 /// The `fix:` line is a command to paste: every path one shell word.
@@ -752,6 +764,28 @@ fn a_symlinked_module_directory_cannot_lead_outside_the_repository() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("leads outside the repository root"), "{err}");
     assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+    // Round 4: a link into .git or up to the root is refused as rediform.toml's own paths are,
+    // with a project or without, whatever allow_outside_root says.
+    for (target, config) in [
+        ("../.git", "out = \"gen\"\nworkloads = [\"s.toml\"]\n"),
+        (
+            "..",
+            "out = \"gen\"\nworkloads = [\"s.toml\"]\nallow_outside_root = true\n",
+        ),
+    ] {
+        fs::remove_file(dir.path().join("gen/checkout-sessions")).unwrap();
+        std::os::unix::fs::symlink(target, dir.path().join("gen/checkout-sessions")).unwrap();
+        fs::write(dir.path().join("rediform.toml"), config).unwrap();
+        for args in [
+            &["generate", "--force"][..],
+            &["generate", "--force", "--out", "gen", "s.toml"],
+        ] {
+            let (code, _, err) = run(dir.path(), args);
+            assert_eq!(code, 2, "{target} {args:?}: {err}");
+            assert!(err.contains("once symbolic links are followed"), "{err}");
+        }
+        assert!(!dir.path().join("main.tf").exists() && !dir.path().join(".git/main.tf").exists());
+    }
 }
 
 /// rediform.toml paths that name no place for a module, and one file reached two ways.
@@ -924,4 +958,50 @@ fn git_and_the_root_are_never_module_directories() {
         assert_eq!(code, 2, "{config}: {err}");
         assert_eq!(fs::read_dir(dir.path().join(".git")).unwrap().count(), 0, "{config}");
     }
+}
+
+/// Round 4: a lock that is a link to a FIFO is taken over by `--force`, never read (the read
+/// hung `generate`).
+#[cfg(unix)]
+#[test]
+fn a_lock_linked_to_a_fifo_is_never_read() {
+    let (dir, module) = generated("dev-cache.toml");
+    let fifo = dir.path().join("fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let lock = module.join(".rediform.lock");
+    fs::remove_file(&lock).unwrap();
+    std::os::unix::fs::symlink(&fifo, &lock).unwrap();
+    let (code, err) = run_within(dir.path(), &["generate", "--force", "dev-cache.toml"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(fs::symlink_metadata(&lock).unwrap().is_file());
+    assert_eq!(run(dir.path(), &["check", "dev-cache.toml"]).0, 0);
+}
+
+/// Round 4: workload files outside the repository are refused unless allowed, and a linked
+/// workload file is named by its link, the same from any directory.
+#[cfg(unix)]
+#[test]
+fn workload_files_are_named_from_the_root_whatever_the_directory() {
+    let outside = tempfile::tempdir().unwrap();
+    copy_fixture("dev-cache.toml", &outside.path().join("w.toml"));
+    let dir = repository();
+    fs::create_dir_all(dir.path().join("workloads")).unwrap();
+    fs::create_dir_all(dir.path().join("sub")).unwrap();
+    let far = outside.path().display().to_string();
+    fs::write(dir.path().join("rediform.toml"), format!("workloads = [{far:?}]\n")).unwrap();
+    let (code, _, err) = run(dir.path(), &["generate"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is outside the repository root"), "{err}");
+    assert!(!dir.path().join("generated").exists());
+    std::os::unix::fs::symlink(outside.path().join("w.toml"), dir.path().join("workloads/shared.toml")).unwrap();
+    fs::write(dir.path().join("rediform.toml"), "workloads = [\"workloads\"]\n").unwrap();
+    assert_eq!(run(dir.path(), &["generate"]).0, 0);
+    let main = fs::read_to_string(dir.path().join("generated/dev-cache/main.tf")).unwrap();
+    assert!(main.lines().next().unwrap().contains("workloads/shared.toml"), "{main}");
+    let (code, out, err) = run(&dir.path().join("sub"), &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
 }

@@ -325,14 +325,10 @@ fn hostile_offer_files_are_read_as_data() {
         "{:?}",
         imported.skipped
     );
-    // The same price in two files: left out.
+    // The same prices in two files: all left out, and the error says why.
     let twice = [text("a.json", json.clone()), text("b.json", json.clone())];
-    let imported = us_east_1(&twice, PurchaseOption::NoUpfront).unwrap();
-    assert!(
-        imported.skipped.iter().any(|s| s.contains("priced by two offer files")),
-        "{:?}",
-        imported.skipped
-    );
+    let err = us_east_1(&twice, PurchaseOption::NoUpfront).unwrap_err().to_string();
+    assert!(err.contains("priced by 2 offer files: left out"), "{err}");
     // -q silences messages, not the prices file.
     let output = rediform()
         .args(["-q", "prices", "import", "--region", "us-east-1"])
@@ -361,4 +357,59 @@ fn partial_imports_keep_provenance_and_reserved_pricing_asks_only_what_it_uses()
     // A durable workload goes to MemoryDB before any guard: no reserved price is needed.
     let w = support::workload(&["team.pricing = \"reserved-1y\"", "data.must_not_lose_writes = true"]);
     rediform::build(&w, &Catalog::embedded()).unwrap();
+}
+
+/// Round 4: a wanted SKU without terms, a figure past any list price in rediform's unit, and one
+/// item in two files (its reservation included, whatever their order) are left out with a
+/// warning, never a crash or a pick.
+#[test]
+fn damaged_and_doubled_offers_leave_items_out_without_a_crash() {
+    let json = fs::read_to_string(support::root().join(SAMPLES[0])).unwrap();
+    let mut d: serde_json::Value = serde_json::from_str(&json).unwrap();
+    d["terms"]["OnDemand"]
+        .as_object_mut()
+        .unwrap()
+        .remove("VALKEYR7GLARGE01");
+    let imported = us_east_1(&[text("noterm.json", d.to_string())], PurchaseOption::NoUpfront).unwrap();
+    assert!(
+        imported
+            .skipped
+            .iter()
+            .any(|s| s.contains("VALKEYR7GLARGE01") && s.contains("no on-demand price")),
+        "{:?}",
+        imported.skipped
+    );
+    let costly = json.replace("\"0.0000000023\"", "\"5000\"");
+    let imported = us_east_1(&[text("costly.json", costly)], PurchaseOption::NoUpfront).unwrap();
+    assert!(
+        imported
+            .skipped
+            .iter()
+            .any(|s| s.contains("usd_per_million_ecpu") && s.contains("past any list price")),
+        "{:?}",
+        imported.skipped
+    );
+    Catalog::with_prices(&imported.toml).unwrap();
+    // The same node type in two files of different reserved prices (the second file holds only
+    // it): neither order picks one.
+    let dearer = json.replace("\"0.1150000000\"", "\"0.2300000000\"");
+    assert_ne!(dearer, json, "the sample holds the reserved price");
+    let mut only: serde_json::Value = serde_json::from_str(&dearer).unwrap();
+    only["products"]
+        .as_object_mut()
+        .unwrap()
+        .retain(|sku, _| sku == "VALKEYR7GLARGE01");
+    let only = only.to_string();
+    for files in [
+        [text("a.json", json.clone()), text("new.json", only.clone())],
+        [text("new.json", only.clone()), text("a.json", json.clone())],
+    ] {
+        let imported = us_east_1(&files, PurchaseOption::NoUpfront).unwrap();
+        let t: toml::Table = toml::from_str(&imported.toml).unwrap();
+        let node = t["elasticache_nodes"].get("cache.r7g.large");
+        assert!(
+            node.is_none_or(|n| n.get("reserved_1y_valkey").is_none() && n.get("valkey").is_none()),
+            "{node:?}"
+        );
+    }
 }

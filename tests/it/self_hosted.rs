@@ -118,6 +118,7 @@ fn the_nodes_boot_after_their_secret_and_permissions() {
             .to_string();
         for needed in [
             "aws_secretsmanager_secret_version.valkey",
+            "aws_secretsmanager_secret_version.ca",
             "aws_iam_role_policy.node",
             "aws_iam_role_policy_attachment.ssm",
             "aws_iam_role_policy_attachment.cloudwatch_agent",
@@ -140,7 +141,7 @@ if [ "$n" -lt 2 ]; then echo "AccessDeniedException" >&2; exit 255; fi
 echo '{"password":"p"}'"#,
     );
     boot.fake("sleep", r#"echo "$1" >>slept"#);
-    let out = boot.run("read_secret");
+    let out = boot.run("read_secret arn:secret");
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "{\"password\":\"p\"}\n");
     assert_eq!(fs::read_to_string(boot.dir().join("tries")).unwrap(), "3\n");
@@ -150,7 +151,7 @@ echo '{"password":"p"}'"#,
     // A secret that never comes: the read fails after 8 tries, having waited at most a minute each.
     boot.fake("aws", "exit 255");
     fs::remove_file(boot.dir().join("slept")).unwrap();
-    let out = boot.run("read_secret");
+    let out = boot.run("read_secret arn:secret");
     assert!(!out.status.success(), "{}", text(&out));
     let slept = fs::read_to_string(boot.dir().join("slept")).unwrap();
     assert_eq!(
@@ -278,9 +279,10 @@ fn ca_and_node_cert(dir: &Path, days: u32) {
     };
     sh("openssl ecparam -name prime256v1 -genkey -noout -out ca.key 2>/dev/null
         openssl req -x509 -new -key ca.key -subj /CN=test-ca -days 3650 -out ca.pem
-        jq -n --rawfile c ca.pem --rawfile k ca.key \
-          '{password: \"valkey-pw\", sentinel_password: \"sentinel-pw\", ca_cert_pem: $c, ca_key_pem: $k}' >secret.json
-        mkdir -p tls && cp ca.pem tls/ca.crt");
+        jq -n --rawfile c ca.pem \
+          '{password: \"valkey-pw\", sentinel_password: \"sentinel-pw\", ca_cert_pem: $c}' >secret.json
+        jq -n --rawfile c ca.pem --rawfile k ca.key '{ca_cert_pem: $c, ca_key_pem: $k}' >ca.json
+        mkdir -p tls conf && cp ca.pem tls/ca.crt && printf valkey-pw >conf/password");
     sh(&format!(
         "openssl ecparam -name prime256v1 -genkey -noout -out tls/server.key
          openssl req -new -key tls/server.key -subj /CN=old -out old.csr
@@ -288,13 +290,18 @@ fn ca_and_node_cert(dir: &Path, days: u32) {
     ));
 }
 
+/// The renewal timer's function, run against the files of `ca_and_node_cert`.
+const RENEW: &str =
+    "TLS=$PWD/tls; CONF_DIR=$PWD/conf; SECRET_ARN=arn:pw; CA_SECRET_ARN=arn:ca; MY_IP=10.0.1.10; INSTANCE_ID=i-0abc; renew_certificate";
+
 /// Fakes for the renewal: Secrets Manager answers `secret.json`, CloudWatch and valkey-cli and
 /// systemctl record their calls; chown is a no-op (no valkey user here).
 fn renewal_fakes(boot: &Boot) {
     boot.fake(
         "aws",
         r#"case "$1 $2" in
-  "secretsmanager get-secret-value") cat secret.json ;;
+  # The authority's key is in its own secret, the passwords in the clients' one.
+  "secretsmanager get-secret-value") case "$*" in *"--secret-id arn:ca "*) cat ca.json ;; *) cat secret.json ;; esac ;;
   "cloudwatch put-metric-data") printf '%s\n' "$*" >>metrics.log ;;
   *) echo "unexpected aws $*" >&2; exit 1 ;;
 esac"#,
@@ -355,7 +362,7 @@ fn an_expiring_node_certificate_is_renewed_and_reloaded() {
     let boot = Boot::new(FIXTURE, "");
     ca_and_node_cert(boot.dir(), 10);
     renewal_fakes(&boot);
-    let out = boot.run("TLS=$PWD/tls; MY_IP=10.0.1.10; INSTANCE_ID=i-0abc; renew_certificate");
+    let out = boot.run(RENEW);
     assert!(out.status.success(), "{}", text(&out));
 
     let tls = boot.dir().join("tls");
@@ -416,7 +423,7 @@ fn a_fresh_node_certificate_is_left_alone() {
     ca_and_node_cert(boot.dir(), 400);
     let before = fs::read(boot.dir().join("tls/server.crt")).unwrap();
     renewal_fakes(&boot);
-    let out = boot.run("TLS=$PWD/tls; MY_IP=10.0.1.10; INSTANCE_ID=i-0abc; renew_certificate");
+    let out = boot.run(RENEW);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(fs::read(boot.dir().join("tls/server.crt")).unwrap(), before);
     assert!(!boot.dir().join("cli.log").exists());
@@ -528,16 +535,19 @@ fn the_health_timer_publishes_what_the_alarms_watch() {
     );
     boot.fake(
         "valkey-cli",
-        r#"case "$*" in
+        r#"[ "$VALKEYCLI_AUTH" = p ] || { echo "NOAUTH Authentication required."; exit 0; }
+case "$*" in
   *"-p 6379 INFO replication") printf '# Replication\r\nrole:slave\r\nmaster_host:10.0.1.10\r\nmaster_link_status:down\r\n' ;;
   *) echo "Could not connect" >&2; exit 1 ;;
 esac"#,
     );
     let conf = boot.dir().join("etc");
     fs::create_dir(&conf).unwrap();
-    let out = boot.run(
-        "MY_IP=10.0.2.20; INSTANCE_ID=i-0abc; TLS=$PWD\nawk() { command awk \"$1\" \"${2/\\/etc\\/valkey/$PWD/etc}\"; }\nprintf 'requirepass p\\n' >etc/valkey.conf; cp etc/valkey.conf etc/sentinel.conf\npublish_health",
-    );
+    // The passwords come from the root-only copies, not from the config files the servers
+    // rewrite with quotes (`requirepass "p"`).
+    fs::write(conf.join("password"), "p").unwrap();
+    fs::write(conf.join("sentinel-password"), "p").unwrap();
+    let out = boot.run("MY_IP=10.0.2.20; INSTANCE_ID=i-0abc; TLS=$PWD; CONF_DIR=$PWD/etc\npublish_health");
     assert!(out.status.success(), "{}", text(&out));
     let log = fs::read_to_string(boot.dir().join("metrics.log")).unwrap();
     assert_eq!(log.lines().count(), 1, "one call per minute: {log}");
@@ -646,4 +656,39 @@ fn the_self_hosted_cost_prices_disk_performance_and_backups() {
         "team.needs_full_control = true",
     ]);
     assert!(plan.costs.self_hosted.lines.iter().all(|l| !l.item.contains("S3")));
+}
+
+/// Round 4 review: clients read the passwords' secret; the authority's key is in a secret of its
+/// own that only the nodes' role reads (`GetSecretValue` returns a whole secret).
+#[test]
+fn clients_secret_holds_no_certificate_authority_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = rediform::cli::run([
+        "rediform",
+        "-q",
+        "generate",
+        "--out",
+        dir.path().to_str().unwrap(),
+        &support::root().join(FIXTURE).display().to_string(),
+    ]);
+    assert_eq!(out, rediform::error::Outcome::Success);
+    let module = fs::read_dir(dir.path()).unwrap().next().unwrap().unwrap().path();
+    let secrets: hcl::Body = hcl::from_str(&fs::read_to_string(module.join("secrets.tf")).unwrap()).unwrap();
+    let text = hcl::to_string(&secrets).unwrap();
+    let valkey = text
+        .split("resource \"aws_secretsmanager_secret_version\" \"valkey\"")
+        .nth(1)
+        .unwrap();
+    let valkey = valkey.split("resource ").next().unwrap();
+    assert!(
+        !valkey.contains("ca_key_pem") && valkey.contains("password"),
+        "{valkey}"
+    );
+    let ca = text
+        .split("resource \"aws_secretsmanager_secret_version\" \"ca\"")
+        .nth(1)
+        .unwrap();
+    assert!(ca.contains("ca_key_pem"), "{ca}");
+    let iam = fs::read_to_string(module.join("iam.tf")).unwrap();
+    assert!(iam.contains("aws_secretsmanager_secret.ca.arn"), "{iam}");
 }
