@@ -333,6 +333,8 @@ impl Catalog {
         let mut merged: toml::Table = toml::from_str(PRICES_TOML).expect("src/data/prices.toml is valid");
         let stale = stale_tables(&merged, &overrides);
         let mut problems = Vec::new();
+        // Its words (sources, dates, the region) are printed: text, never terminal controls.
+        hidden_characters(&overrides, "", &mut problems);
         merge(&mut merged, overrides, "", &mut problems);
         if !problems.is_empty() {
             return Err(PricesError(problems));
@@ -342,6 +344,25 @@ impl Catalog {
             .map_err(|e: toml::de::Error| PricesError(vec![Diagnostic::new("", e.message().to_owned())]))?;
         if catalog.prices.meta.region != Catalog::embedded().prices.meta.region {
             catalog.stale_prices = stale;
+        }
+        let meta = &catalog.prices.meta;
+        if !crate::workload::is_region(&meta.region) {
+            problems.push(Diagnostic::new(
+                "meta.region",
+                format!(
+                    "`{}` is not an AWS region name (such as \"eu-west-1\")",
+                    crate::encode::terminal(&meta.region)
+                ),
+            ));
+        }
+        if !is_date(&meta.as_of) {
+            problems.push(Diagnostic::new(
+                "meta.as_of",
+                format!("`{}` is not a date (YYYY-MM-DD)", crate::encode::terminal(&meta.as_of)),
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(PricesError(problems));
         }
         // Every figure is printed in dollars; a file in another currency would be mislabelled.
         if catalog.prices.meta.currency != "USD" {
@@ -502,6 +523,38 @@ fn stale_tables(base: &toml::Table, over: &toml::Table) -> Vec<String> {
 /// A price or figure must be a number from 0 to 10^9 (TOML allows `nan`, `inf`, negative and
 /// huge numbers, which would turn every estimate and guard into nonsense), and
 /// `meta.hours_per_month` 1 to 744 (31 days).
+/// `YYYY-MM-DD`, as the price tables date themselves.
+pub fn is_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+}
+
+/// Every string of a prices file with a control or hidden character in it, as a problem.
+fn hidden_characters(table: &toml::Table, prefix: &str, problems: &mut Vec<Diagnostic>) {
+    for (key, value) in table {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match value {
+            toml::Value::String(text) if text.chars().any(crate::encode::is_hidden) => problems.push(Diagnostic::new(
+                &path,
+                "holds a control or hidden character; write plain text".to_owned(),
+            )),
+            toml::Value::Table(inner) => hidden_characters(inner, &path, problems),
+            _ => {}
+        }
+    }
+}
+
 /// The largest figure a prices file accepts.
 pub const MAX_PRICE: f64 = 1e9;
 

@@ -618,7 +618,7 @@ fn prices_import(
                 text,
                 "wrote {}; use it with --prices {} (or prices = \"...\" in rediform.toml)",
                 display(path),
-                crate::encode::shell_word(&display(path))
+                crate::encode::shell_word(&path.to_string_lossy())
             );
             out.print(&text);
         }
@@ -772,7 +772,8 @@ fn load_units(job: &project::Job, out: &mut Output) -> (Vec<Unit>, Outcome) {
                 "no readable workload file is named so (one with errors above may be)"
             };
             worst = worst.max(out.error(&Error::Usage(format!(
-                "rediform.toml [modules] maps `{mapped}`, but {whose}{hint}; nothing was written"
+                "rediform.toml [modules] maps `{}`, but {whose}{hint}; nothing was written",
+                crate::encode::one_line(mapped)
             ))));
             return (Vec::new(), worst);
         }
@@ -1128,7 +1129,7 @@ fn settle_orphans(
                         "{}: {} removed (workload `{}` is gone)\n",
                         display(&orphan.dir),
                         pruned.removed,
-                        orphan.workload
+                        crate::encode::one_line(&orphan.workload)
                     ));
                     for name in &pruned.kept {
                         out.warn(&format!(
@@ -1146,7 +1147,7 @@ fn settle_orphans(
             out.warn(&format!(
                 "warning: {} holds the module of workload `{}`, which no workload file names any more (renamed, remapped or deleted); `rediform generate --prune` removes its generated files (a file edited by hand stays: remove it yourself)\n",
                 display(&orphan.dir),
-                orphan.workload
+                crate::encode::one_line(&orphan.workload)
             ));
         }
     }
@@ -1374,7 +1375,8 @@ fn init(file: &Path, project: bool, out: &mut Output) -> Outcome {
         }
     };
     let config = Path::new(crate::config::FILE_NAME);
-    if project && config.exists() {
+    // A link there (even a dangling one) is something in the way, not a free name.
+    if project && std::fs::symlink_metadata(config).is_ok() {
         return out.error(&Error::Usage(format!(
             "{} already exists; rediform init never overwrites a file (run without --project)",
             display(config)
@@ -1405,7 +1407,8 @@ fn init(file: &Path, project: bool, out: &mut Output) -> Outcome {
         };
         let body = format!(
             "# rediform project file: `rediform generate` and `rediform check` with no arguments use it.\nout = \"generated\"\nworkloads = [{}]\n",
-            serde_json::to_string(&dir).expect("a string serializes")
+            // A TOML string (TOML forbids raw control characters, DEL included, that JSON allows).
+            toml::Value::String(dir)
         );
         if let Err(e) = create(config, &body) {
             return out.error(&e);
@@ -1415,12 +1418,17 @@ fn init(file: &Path, project: bool, out: &mut Output) -> Outcome {
     let run = if project {
         "rediform generate".to_owned()
     } else {
-        format!("rediform generate {}", crate::encode::shell_word(&display(file)))
+        format!(
+            "rediform generate {}",
+            crate::encode::shell_word(&file.to_string_lossy())
+        )
     };
     let _ = write!(
         text,
         "next: edit it, run `rediform decide {}` to see the path and costs, then `{run}` to write the Terraform module\neditor completion: `rediform schema > rediform.schema.json` beside it (its #:schema line points there)\n",
-        crate::encode::shell_word(&display(file))
+        // The path as the shell must be given it (`$'...'` for a control character), not as
+        // `display` shows it.
+        crate::encode::shell_word(&file.to_string_lossy())
     );
     out.print(&text);
     Outcome::Success

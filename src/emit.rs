@@ -600,7 +600,12 @@ pub struct Pruned {
 /// lock, then the directory if nothing else is left in it. The user's files stay, and so does a
 /// generated file edited by hand (reported as kept).
 pub fn prune(dir: &Path, waiting: &mut dyn FnMut(&Path)) -> Result<Pruned, EmitError> {
-    let _lock = DirLock::acquire(dir, waiting)?;
+    // Another run may have pruned it since this one listed it: nothing left to do (a
+    // directory removed while this run waited for it holds no lock either, below).
+    let _lock = match DirLock::acquire(dir, waiting) {
+        Err(_) if !dir.exists() => return Ok(Pruned::default()),
+        held => held?,
+    };
     let Some(lock) = read_lock(dir)? else {
         return Ok(Pruned::default());
     };

@@ -17,11 +17,24 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// Characters that are shown as an escape wherever text is printed: control characters (C0, DEL,
-/// C1), the Unicode line and paragraph separators, and the bidirectional controls that can make a
-/// line read differently from what it holds ("Trojan Source", CVE-2021-42574).
+/// C1), the Unicode line and paragraph separators, the bidirectional controls that can make a
+/// line read differently from what it holds ("Trojan Source", CVE-2021-42574), and the
+/// zero-width characters that make two different texts look the same.
 pub fn is_hidden(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+        || matches!(
+            c,
+            '\u{2028}'
+                | '\u{2029}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{061c}'
+                | '\u{200b}'
+                | '\u{200c}'
+                | '\u{200d}'
+                | '\u{2060}'
+                | '\u{feff}'
+        )
         || ('\u{202a}'..='\u{202e}').contains(&c)
         || ('\u{2066}'..='\u{2069}').contains(&c)
 }

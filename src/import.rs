@@ -759,6 +759,13 @@ pub fn import(
         scan.offer = crate::encode::one_line(&scan.offer).into_owned();
         scan.date = crate::encode::one_line(&scan.date).into_owned();
         let date = scan.date.get(..10).unwrap_or(&scan.date).to_owned();
+        // The prices file is dated by it: a file without a date (YYYY-MM-DD...) is not an offer.
+        if !crate::catalog::is_date(&date) {
+            return Err(ImportError::Format {
+                file: file.name.clone(),
+                why: format!("publicationDate `{}` is not a date", scan.date),
+            });
+        }
         let priced = price_file(&file.name, &scan, &collect, reserved_option, &mut found, &mut skipped)?;
         summary.push(format!(
             "{}: {} published {}, {} price(s) for {region}",

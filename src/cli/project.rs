@@ -208,8 +208,10 @@ fn find_config() -> Option<(PathBuf, PathBuf)> {
         } else {
             base.as_path()
         };
+        // Anything by that name is the project file: a FIFO, a device or a dangling link is
+        // then refused when read, not taken for no project at all.
         let file = dir.join(config::FILE_NAME);
-        if file.is_file() {
+        if std::fs::symlink_metadata(&file).is_ok() {
             return Some((base, file));
         }
         if dir.join(".git").exists() || dir.canonicalize().ok()?.parent().is_none() {
@@ -223,7 +225,7 @@ fn find_config() -> Option<(PathBuf, PathBuf)> {
 /// The `prices` of the nearest `rediform.toml`, joined to its directory (`rediform prices`).
 pub(super) fn configured_prices() -> Option<PathBuf> {
     let (base, file) = find_config()?;
-    let config = config::parse(&std::fs::read_to_string(file).ok()?).ok()?;
+    let config = config::parse(&read_text(&file).ok()?).ok()?;
     config.prices.map(|p| base.join(p))
 }
 
@@ -232,6 +234,12 @@ pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
     let found = find_config();
     let (base, config) = match &found {
         Some((base, file)) => {
+            if !file.exists() {
+                return Err(Error::Usage(format!(
+                    "{} is a symbolic link to nothing: point it at the project file, or remove it",
+                    display(file)
+                )));
+            }
             let text = read_text(file)?;
             let config = config::parse(&text).map_err(|diagnostics| Error::Input {
                 file: display(file),
@@ -353,6 +361,19 @@ fn fix_command(args: &GenerateArgs) -> String {
 /// `allow_outside_root = true`.
 fn check_config(config: &Config, file: &Path) -> Result<(), Error> {
     let problem = |what: String| Error::Usage(format!("{}: {what}", display(file)));
+    // No file system takes a NUL in a path.
+    let paths = config
+        .out
+        .iter()
+        .chain(&config.workloads)
+        .chain(&config.templates)
+        .chain(&config.prices);
+    if let Some(bad) = paths
+        .chain(config.modules.values())
+        .find(|p| p.as_os_str().as_encoded_bytes().contains(&0))
+    {
+        return Err(problem(format!("the path `{}` holds a NUL character", display(bad))));
+    }
     for w in &config.workloads {
         let text = w.to_string_lossy();
         if text.is_empty() {
@@ -390,7 +411,7 @@ fn check_config(config: &Config, file: &Path) -> Result<(), Error> {
     let modules = config
         .modules
         .iter()
-        .map(|(name, d)| (format!("[modules] `{name}`"), d, true));
+        .map(|(name, d)| (format!("[modules] `{}`", crate::encode::one_line(name)), d, true));
     for (what, dir, is_module) in config.out.iter().map(|d| ("`out`".to_owned(), d, false)).chain(modules) {
         // Resolved as the file system does: a symlink may lead into .git or out of the root.
         let real = canonical(&base.join(dir));

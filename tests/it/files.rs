@@ -1005,3 +1005,47 @@ fn workload_files_are_named_from_the_root_whatever_the_directory() {
     let (code, out, err) = run(&dir.path().join("sub"), &["check"]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+/// Round 4: a rediform.toml that is a FIFO or a link to nothing, a NUL in one of its paths and a
+/// line break in a `[modules]` name are refused (exit 2) with the text escaped; `init --project`
+/// writes a rediform.toml that reads back whatever the directory is called, refuses a link in
+/// the way before writing anything, and its hint names the directory as the shell takes it.
+#[cfg(unix)]
+#[test]
+fn project_file_oddities_are_refused_and_init_writes_what_reads_back() {
+    let dir = repository();
+    copy_fixture("dev-cache.toml", &dir.path().join("w.toml"));
+    assert!(std::process::Command::new("mkfifo")
+        .arg(dir.path().join("rediform.toml"))
+        .status()
+        .unwrap()
+        .success());
+    let (code, err) = run_within(dir.path(), &["check", "w.toml"]);
+    assert_eq!(code, 2, "{err}");
+    fs::remove_file(dir.path().join("rediform.toml")).unwrap();
+    std::os::unix::fs::symlink("nowhere", dir.path().join("rediform.toml")).unwrap();
+    let (code, _, err) = run(dir.path(), &["check", "w.toml"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("symbolic link to nothing"), "{err}");
+    // init --project does not write its workload file first, then fail on the link.
+    let (code, _, err) = run(dir.path(), &["init", "--project", "new/a.toml"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(!dir.path().join("new/a.toml").exists());
+    fs::remove_file(dir.path().join("rediform.toml")).unwrap();
+    for config in [
+        "out = \"gen\\u0000x\"\nworkloads = [\"w.toml\"]\n",
+        "workloads = [\"w.toml\"]\n[modules]\n\"a\\nerror: fake\" = \"m\"\n",
+    ] {
+        fs::write(dir.path().join("rediform.toml"), config).unwrap();
+        let (code, _, err) = run(dir.path(), &["generate"]);
+        assert_eq!(code, 2, "{config}: {err}");
+        assert!(!err.lines().any(|l| l.starts_with("error: fake")), "{err}");
+    }
+    fs::remove_file(dir.path().join("rediform.toml")).unwrap();
+    let odd = "w\u{7f}x";
+    let (code, out, err) = run(dir.path(), &["init", "--project", &format!("{odd}/a.toml")]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("rediform decide $'w\\x7fx/a.toml'"), "{out}");
+    let (code, out, err) = run(dir.path(), &["decide"]);
+    assert_eq!(code, 0, "{out}{err}");
+}

@@ -413,3 +413,20 @@ fn damaged_and_doubled_offers_leave_items_out_without_a_crash() {
         );
     }
 }
+
+/// Round 4: a prices file's words are printed (warnings, `rediform prices`): a region that is
+/// not one, a date that is not one, or a control character in any text is refused.
+#[test]
+fn a_prices_file_says_its_region_date_and_sources_in_plain_text() {
+    for (text, key) in [
+        ("[meta]\nregion = \"us-east-1\\u001b]0;t\\u0007\"\n", "meta.region"),
+        ("[meta]\nas_of = \"2026\\\"x\\u202e\"\n", "meta.as_of"),
+        (
+            "[elasticache_backups]\nsource = \"mine\\u001b[2J\"\n",
+            "elasticache_backups.source",
+        ),
+    ] {
+        let err = Catalog::with_prices(text).map(|_| ()).unwrap_err();
+        assert!(format!("{err:?}").contains(key), "{text}: {err:?}");
+    }
+}
