@@ -780,7 +780,7 @@ fn load_units(job: &project::Job, out: &mut Output) -> (Vec<Unit>, Outcome) {
     }
     let mut by_dir: std::collections::BTreeMap<PathBuf, Vec<usize>> = std::collections::BTreeMap::new();
     for (i, unit) in units.iter().enumerate() {
-        by_dir.entry(project::canonical(&unit.dir)).or_default().push(i);
+        by_dir.entry(job.real_dir(&unit.dir)).or_default().push(i);
     }
     let mut refused = vec![false; units.len()];
     for (dir, users) in &by_dir {
@@ -968,7 +968,7 @@ fn orphans(job: &project::Job, built: &[Built], complete: bool) -> Result<Vec<Or
     if !job.whole_project || !complete {
         return Ok(Vec::new());
     }
-    let live: Vec<PathBuf> = built.iter().map(|b| project::canonical(&b.dir)).collect();
+    let live: Vec<PathBuf> = built.iter().map(|b| job.real_dir(&b.dir)).collect();
     let sources: Vec<&str> = built.iter().map(|b| b.source.as_str()).collect();
     let out = project::canonical(&job.out);
     let mut found = Vec::new();

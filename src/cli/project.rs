@@ -26,6 +26,10 @@ pub(super) struct Job {
     base: Option<PathBuf>,
     /// `base`, resolved once (symlinks followed, absolute).
     root: Option<PathBuf>,
+    /// The current directory, resolved once.
+    cwd: PathBuf,
+    /// `out`, resolved once.
+    out_real: PathBuf,
     /// Module directories by workload name (from `rediform.toml`, already joined to `base`).
     modules: BTreeMap<String, PathBuf>,
     /// The command that brings the modules up to date.
@@ -86,16 +90,25 @@ impl Job {
         self.base.as_ref().map(|base| base.join(name))
     }
 
+    /// A module directory resolved (links followed, absolute). `<out>/<name>` that is no link
+    /// is where `out` resolves, one name further: one lstat instead of resolving every part of
+    /// the path again, for each of many modules.
+    pub(super) fn real_dir(&self, dir: &Path) -> PathBuf {
+        match dir.strip_prefix(&self.out) {
+            Ok(name) if name.components().count() == 1 && !is_link(dir) => self.out_real.join(name),
+            _ => canonical(dir),
+        }
+    }
+
     /// Why `dir` is no place for a module once links are followed: inside a `.git`, or the
     /// project root, the current directory or a parent of either (where the user's own files
     /// are). Checked whatever `allow_outside_root` says, as `rediform.toml`'s own paths are.
     pub(super) fn unfit_module_dir(&self, dir: &Path) -> Option<&'static str> {
-        let real = canonical(dir);
+        let real = self.real_dir(dir);
         if real.components().any(|c| c.as_os_str() == ".git") {
             return Some("inside .git");
         }
-        let here = canonical(Path::new("."));
-        let mut homes = vec![here.as_path()];
+        let mut homes = vec![self.cwd.as_path()];
         homes.extend(self.root.as_deref());
         homes
             .iter()
@@ -111,7 +124,8 @@ impl Job {
     /// A module directory relative to the project root (`rediform.toml`'s directory), with `/`
     /// between its parts; `None` without a project or outside its root.
     pub(super) fn relative_dir(&self, dir: &Path) -> Option<String> {
-        canonical(dir).strip_prefix(self.root.as_ref()?).ok().map(slash_path)
+        let root = self.root.as_ref()?;
+        self.real_dir(dir).strip_prefix(root).ok().map(slash_path)
     }
 
     /// The workload file as generated headers name it. With a `rediform.toml`, relative to its
@@ -151,6 +165,22 @@ fn relative_to(root: &Path, path: &Path) -> PathBuf {
     let mut out: PathBuf = root[shared..].iter().map(|_| std::path::Component::ParentDir).collect();
     out.extend(&path[shared..]);
     out
+}
+
+/// Whether `path` is a symbolic link itself.
+fn is_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// What a file is, whichever way it is named: its device and inode (one stat; resolving the path
+/// costs a system call per part of it), or where it resolves when it cannot be read.
+fn identity(file: &Path) -> (u64, u64, PathBuf) {
+    #[cfg(unix)]
+    if let Ok(m) = std::fs::metadata(file) {
+        use std::os::unix::fs::MetadataExt;
+        return (m.dev(), m.ino(), PathBuf::new());
+    }
+    (0, 0, canonical(file))
 }
 
 /// A path with `.` and `a/..` taken out, by its text alone (the directories need not exist yet):
@@ -286,7 +316,7 @@ pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
         }
         // One file reached two ways (`w` and `./w`, a link) is read once.
         for file in found {
-            if seen.insert(canonical(&file)) {
+            if seen.insert(identity(&file)) {
                 files.push(file);
             }
         }
@@ -304,6 +334,7 @@ pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
         Vec::new()
     };
     Ok(Job {
+        out_real: canonical(&out),
         allow_outside_root: config.allow_outside_root || args.out.is_some(),
         whole_project: args.files.is_empty(),
         mapped_names,
@@ -320,6 +351,7 @@ pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
             .iter()
             .map(|(name, dir)| (name.clone(), at_base(dir)))
             .collect(),
+        cwd: canonical(Path::new(".")),
         root: base
             .as_ref()
             .map(|b| canonical(if b.as_os_str().is_empty() { Path::new(".") } else { b })),
