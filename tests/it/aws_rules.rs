@@ -424,6 +424,15 @@ fn check_custom(
             }
             exprs.len()
         }
+        "instance-names-its-security-group" => {
+            // The instance says its group itself (the launch template is ignored after creation):
+            // a replaced group then reaches it in place, and the old one can be deleted.
+            let exprs = attr(&rule.argument);
+            if !exprs.iter().any(|e| text(e).contains("aws_security_group.this.id")) {
+                problems.push(format!("{} does not name aws_security_group.this", rule.argument));
+            }
+            1
+        }
         "s3-reserved-prefixes" => {
             let values = known(&rule.argument);
             for v in &values {
