@@ -37,11 +37,30 @@ pub fn is_hidden(c: char) -> bool {
         )
         || ('\u{202a}'..='\u{202e}').contains(&c)
         || ('\u{2066}'..='\u{2069}').contains(&c)
+        // The soft hyphen, the invisible operators and deprecated format characters, the
+        // interlinear annotation marks, the Mongolian vowel separator and the tag characters.
+        || matches!(c, '\u{00ad}' | '\u{180e}')
+        || ('\u{2061}'..='\u{2064}').contains(&c)
+        || ('\u{206a}'..='\u{206f}').contains(&c)
+        || ('\u{fff9}'..='\u{fffb}').contains(&c)
+        || ('\u{e0000}'..='\u{e007f}').contains(&c)
+        // The soft hyphen, the invisible operators and deprecated format characters, the
+        // interlinear annotation marks, the Mongolian vowel separator and the tag characters.
+        || matches!(c, '\u{00ad}' | '\u{180e}')
+        || ('\u{2061}'..='\u{2064}').contains(&c)
+        || ('\u{206a}'..='\u{206f}').contains(&c)
+        || ('\u{fff9}'..='\u{fffb}').contains(&c)
+        || ('\u{e0000}'..='\u{e007f}').contains(&c)
 }
 
-/// `\uXXXX`: the escape HCL, JSON and the terminal all read the same way.
+/// `\uXXXX`: the escape HCL, JSON and the terminal all read the same way; past the Basic
+/// Multilingual Plane (the tag characters), HCL's `\UXXXXXXXX`, since `\u` takes four digits.
 fn push_unicode_escape(out: &mut String, c: char) {
-    let _ = write!(out, "\\u{:04x}", u32::from(c));
+    if u32::from(c) > 0xffff {
+        let _ = write!(out, "\\U{:08x}", u32::from(c));
+    } else {
+        let _ = write!(out, "\\u{:04x}", u32::from(c));
+    }
 }
 
 /// The text as the body of an HCL quoted string ("..."): `"` and `\` escaped, control and hidden
@@ -353,5 +372,8 @@ mod tests {
         assert_eq!(terminal("ok\n\tline"), "ok\n\tline");
         assert_eq!(terminal("\u{1b}]0;pwned\u{7}"), r"\u001b]0;pwned\u0007");
         assert_eq!(terminal("a\rb\0"), r"a\u000db\u0000");
+        // Invisible characters too; past U+FFFF in eight digits, as HCL reads them.
+        assert_eq!(terminal("a\u{ad}b"), r"a\u00adb");
+        assert_eq!(hcl_string("x\u{e0041}"), r"x\U000e0041");
     }
 }

@@ -649,7 +649,9 @@ fn offer_supported(file: &str, offer: &str) -> Result<(), ImportError> {
             Err(ImportError::Unsupported {
                 file: file.to_owned(),
                 why: format!(
-                    "offer `{other}` is not one rediform imports (AmazonElastiCache, AmazonEC2)"
+                    "offer `{}` is not one rediform imports (AmazonElastiCache, AmazonEC2)",
+                    // Quoted, not repeated: a damaged file's "offer code" may be megabytes.
+                    crate::encode::one_line(&other.chars().take(80).collect::<String>())
                 ),
             })
         }

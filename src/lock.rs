@@ -60,6 +60,10 @@ const CLUSTER_MODE_BY_HAND: &str = "Change cluster mode by hand first (ElastiCac
 
 /// MemoryDB search is chosen when a cluster is created (MemoryDB Developer Guide, "Vector search
 /// features and limits": "Existing clusters can not be modified to enable search").
+/// Self-hosted nodes keep their boot-time configuration (the launch template and the boot script
+/// are ignored once they run): a new port would reach the security group only.
+const SELF_HOSTED_PORT: &str = "Keep the port: the security group would move to the new one at once while the running nodes keep listening on the old one, cutting clients and replication off. For another port, create a new module (a new workload name) and migrate the data";
+
 const SEARCH_ON_A_NEW_CLUSTER: &str = "Create a new cluster with search (a new module name, or restore a snapshot of this one into it) and move clients over, then delete this one";
 
 impl Transition {
@@ -140,6 +144,12 @@ pub fn replaces(old: &str, new: &str) -> Option<Transition> {
             )),
             _ => None,
         };
+    }
+    if p0 == "self-hosted" && p1 == "self-hosted" && e0 == e1 && port0 != port1 {
+        return Some(Transition::NotInPlace(
+            format!("port {port0} -> {port1} on running self-hosted nodes"),
+            SELF_HOSTED_PORT,
+        ));
     }
     let mut what = Vec::new();
     if p0 != p1 {
@@ -424,6 +434,17 @@ mod tests {
             None,
             "an earlier lock says nothing"
         );
+    }
+
+    /// Found by the round-5 AWS review: a port change on self-hosted nodes was called a
+    /// replacement, but nothing is replaced: the security group moves, the nodes do not.
+    #[test]
+    fn a_self_hosted_port_change_is_not_in_place() {
+        let old = cache_line("self-hosted", "valkey", 6380, "8.0", "-", None);
+        let new = cache_line("self-hosted", "valkey", 6390, "8.0", "-", None);
+        let t = replaces(&old, &new).unwrap();
+        assert!(matches!(t, Transition::NotInPlace(..)), "{t:?}");
+        assert!(t.warning().contains("Keep the port"), "{}", t.warning());
     }
 
     /// MemoryDB search is only for a new cluster (found by the round-4 AWS review: adding

@@ -357,6 +357,9 @@ pub struct SelfHostedCluster {
     /// `bucket_prefix` of the backup bucket: at most 37 characters (the provider's limit), so the
     /// workload name is cut to 30 and `-rdb-` added.
     pub backup_bucket_prefix: String,
+    /// The alarm on the hourly upload (with backups and alarms on): one for the cluster, on the
+    /// metric the primary's backup timer publishes after each upload, whichever node that is.
+    pub backup_alarm: Option<Alarm>,
 }
 
 /// One replica instance.

@@ -250,6 +250,37 @@ fn chain(e: &tera::Error) -> String {
     text
 }
 
+/// Tera's `range(end, start=0, step_by=1)`, refused past 10,000 items (a template lays out a few
+/// shards or nodes, never millions).
+fn bounded_range(args: &std::collections::HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
+    let number = |key: &str, default: Option<i64>| -> tera::Result<i64> {
+        match args.get(key) {
+            Some(v) => v
+                .as_i64()
+                .ok_or_else(|| tera::Error::msg(format!("range: `{key}` must be a whole number"))),
+            None => default.ok_or_else(|| tera::Error::msg(format!("range: `{key}` is required"))),
+        }
+    };
+    let (start, end, step) = (
+        number("start", Some(0))?,
+        number("end", None)?,
+        number("step_by", Some(1))?,
+    );
+    if step <= 0 {
+        return Err(tera::Error::msg("range: `step_by` must be 1 or more"));
+    }
+    let count = (end.saturating_sub(start).max(0) + step - 1) / step;
+    if count > 10_000 {
+        return Err(tera::Error::msg("range: more than 10,000 items"));
+    }
+    Ok(tera::Value::Array(
+        (start..end)
+            .step_by(usize::try_from(step).unwrap_or(1))
+            .map(tera::Value::from)
+            .collect(),
+    ))
+}
+
 impl Templates {
     /// The templates built into the binary.
     pub fn embedded() -> Result<Templates, RenderError> {
@@ -275,6 +306,14 @@ impl Templates {
             // Every template of the instance: the empty suffix matches every name.
             tera.autoescape_on(vec![""]);
             tera.set_escape_fn(escape);
+            // A module is the same bytes on every machine: no template (an override included)
+            // reads the environment, and none makes a list large enough to exhaust memory.
+            tera.register_function("get_env", |_: &std::collections::HashMap<String, tera::Value>| {
+                Err(tera::Error::msg(
+                    "get_env is not available in rediform templates: a module must be the same on every machine",
+                ))
+            });
+            tera.register_function("range", bounded_range);
             if language == Language::Markdown {
                 tera.register_filter("code", CodeSpan);
             }

@@ -101,19 +101,20 @@ impl Job {
     }
 
     /// Why `dir` is no place for a module once links are followed: inside a `.git`, or the
-    /// project root, the current directory or a parent of either (where the user's own files
-    /// are). Checked whatever `allow_outside_root` says, as `rediform.toml`'s own paths are.
+    /// project root or a parent of it (where the user's own files are). Checked whatever
+    /// `allow_outside_root` says, as `rediform.toml`'s own paths are.
     pub(super) fn unfit_module_dir(&self, dir: &Path) -> Option<&'static str> {
         let real = self.real_dir(dir);
         if real.components().any(|c| c.as_os_str() == ".git") {
             return Some("inside .git");
         }
-        let mut homes = vec![self.cwd.as_path()];
-        homes.extend(self.root.as_deref());
-        homes
-            .iter()
-            .any(|home| home.starts_with(&real))
-            .then_some("the repository root, the current directory or a parent of them")
+        // The root holds the user's own files; without a project, a directory above the one
+        // the command runs in stands for it. Running inside a module directory is fine.
+        let above_home = match &self.root {
+            Some(root) => root.starts_with(&real),
+            None => self.cwd.starts_with(&real) && self.cwd != real,
+        };
+        above_home.then_some("the repository root (or, without a rediform.toml, a directory above the current one)")
     }
 
     /// Whether a `rediform.toml` is in use.
@@ -200,32 +201,65 @@ pub(super) fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-/// A path as the file system resolves it: its longest existing ancestor canonicalized (symlinks
-/// followed, absolute), the rest appended as written (normalized). Two spellings of one
-/// directory, a symlink to it included, give the same path, whether it exists yet or not.
-pub(super) fn canonical(path: &Path) -> PathBuf {
-    let path = normalize(path);
-    let mut rest = Vec::new();
-    let mut existing = path.as_path();
-    loop {
-        let probe = if existing.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            existing
-        };
-        if let Ok(real) = probe.canonicalize() {
-            let mut out = real;
-            out.extend(rest.iter().rev());
-            return out;
+/// The parts of `p`, queued for [`canonical`] at the front (a link's target) or the back.
+fn push_parts(pending: &mut std::collections::VecDeque<std::ffi::OsString>, p: &Path, front: bool) {
+    let parts: Vec<std::ffi::OsString> = p
+        .components()
+        .map(|c| match c {
+            std::path::Component::RootDir | std::path::Component::Prefix(_) => "/".into(),
+            other => other.as_os_str().to_owned(),
+        })
+        .collect();
+    if front {
+        for part in parts.into_iter().rev() {
+            pending.push_front(part);
         }
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                rest.push(name.to_owned());
-                existing = parent;
-            }
-            _ => return path,
+    } else {
+        pending.extend(parts);
+    }
+}
+
+/// A path as the file system resolves it, whether it exists yet or not: absolute, every symbolic
+/// link followed where it stands (a dangling one too: to where a write through it would land),
+/// `..` applied to what the link led to, as the kernel does (never `link/..` taken out by its
+/// text), and parts that do not exist yet appended as written. Two spellings of one directory, a
+/// symlink to it included, give the same path.
+pub(super) fn canonical(path: &Path) -> PathBuf {
+    let mut pending: std::collections::VecDeque<std::ffi::OsString> = std::collections::VecDeque::new();
+    let mut resolved = PathBuf::from("/");
+    if path.is_relative() {
+        if let Ok(cwd) = std::env::current_dir() {
+            push_parts(&mut pending, &cwd, false);
         }
     }
+    push_parts(&mut pending, path, false);
+    // A loop of links ends like the kernel's: after 40 of them the rest is taken as written.
+    let mut links = 0;
+    while let Some(part) = pending.pop_front() {
+        match part.to_str() {
+            Some("/") => resolved = PathBuf::from("/"),
+            Some(".") => {}
+            Some("..") => {
+                resolved.pop();
+            }
+            _ => {
+                let next = resolved.join(&part);
+                let target = (links < 40)
+                    .then(|| std::fs::symlink_metadata(&next).ok())
+                    .flatten()
+                    .filter(|m| m.file_type().is_symlink())
+                    .and_then(|_| std::fs::read_link(&next).ok());
+                match target {
+                    Some(target) => {
+                        links += 1;
+                        push_parts(&mut pending, &target, true);
+                    }
+                    None => resolved = next,
+                }
+            }
+        }
+    }
+    resolved
 }
 
 /// The nearest `rediform.toml`: in the current directory or a parent, up to the repository root
@@ -253,10 +287,19 @@ fn find_config() -> Option<(PathBuf, PathBuf)> {
 }
 
 /// The `prices` of the nearest `rediform.toml`, joined to its directory (`rediform prices`).
-pub(super) fn configured_prices() -> Option<PathBuf> {
-    let (base, file) = find_config()?;
-    let config = config::parse(&read_text(&file).ok()?).ok()?;
-    config.prices.map(|p| base.join(p))
+/// A `rediform.toml` with mistakes is refused as `generate` refuses it.
+pub(super) fn configured_prices() -> Result<Option<PathBuf>, Error> {
+    let Some((base, file)) = find_config() else {
+        return Ok(None);
+    };
+    let text = read_text(&file)?;
+    let config = config::parse(&text).map_err(|diagnostics| Error::Input {
+        file: display(&file),
+        source_text: text.clone(),
+        diagnostics,
+    })?;
+    check_config(&config, &file)?;
+    Ok(config.prices.map(|p| base.join(p)))
 }
 
 /// Resolves the command line against `rediform.toml`.
@@ -336,7 +379,9 @@ pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
     Ok(Job {
         out_real: canonical(&out),
         allow_outside_root: config.allow_outside_root || args.out.is_some(),
-        whole_project: args.files.is_empty(),
+        // `--out` elsewhere is a preview of the project, not the project: its modules are not
+        // orphans of it.
+        whole_project: args.files.is_empty() && args.out.is_none(),
         mapped_names,
         files,
         out,
@@ -346,11 +391,17 @@ pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
             .clone()
             .or_else(|| config.templates.as_deref().map(at_base)),
         prices: args.prices.clone().or_else(|| config.prices.as_deref().map(at_base)),
-        modules: config
-            .modules
-            .iter()
-            .map(|(name, dir)| (name.clone(), at_base(dir)))
-            .collect(),
+        // `--out` puts every module there, those `[modules]` maps elsewhere included: a preview
+        // never writes into the project's own directories.
+        modules: if args.out.is_some() {
+            BTreeMap::new()
+        } else {
+            config
+                .modules
+                .iter()
+                .map(|(name, dir)| (name.clone(), at_base(dir)))
+                .collect()
+        },
         cwd: canonical(Path::new(".")),
         root: base
             .as_ref()
@@ -437,6 +488,18 @@ fn check_config(config: &Config, file: &Path) -> Result<(), Error> {
             return Err(problem(format!(
                 "`workloads` entry `{}` is outside the repository root; use a path inside it, or set `allow_outside_root = true` if that is what you mean",
                 display(w)
+            )));
+        }
+    }
+    // What rediform reads and may quote in an error (a line of a prices file with a mistake):
+    // from the repository, unless allowed, so that an edit of rediform.toml cannot print a line
+    // of any file the CI machine can read.
+    for (key, p) in [("prices", &config.prices), ("templates", &config.templates)] {
+        let Some(p) = p else { continue };
+        if !config.allow_outside_root && (outside(p) || !canonical(&base.join(p)).starts_with(&root)) {
+            return Err(problem(format!(
+                "`{key}` = \"{}\" is outside the repository root; use a path inside it, or set `allow_outside_root = true` if that is what you mean",
+                display(p)
             )));
         }
     }

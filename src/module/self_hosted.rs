@@ -42,6 +42,7 @@ pub(super) fn self_hosted(plan: &Plan, h: &SelfHosted, spec: &mut ModuleSpec) {
         backups: plan.backup.retention_days > 0,
         backup_expiry_days: plan.backup.retention_days.max(1),
         backup_bucket_prefix: crate::naming::names(name).backup_bucket_prefix,
+        backup_alarm: (plan.backup.retention_days > 0 && plan.alarms.enabled).then(backup_alarm),
     });
     let port = plan.port;
     spec.ingress = vec![
@@ -156,6 +157,27 @@ fn health_alarm(
         datapoints_to_alarm: minutes,
         treat_missing_data: "breaching",
         description: description.to_owned(),
+    }
+}
+
+/// No backup uploaded for 3 hours: the timer runs hourly on the primary and publishes
+/// `BackupUploaded` (dimension `Cluster`) after each upload; silence is breaching, as a timer that
+/// fails (IAM, KMS, a full disk, no snapshot) publishes nothing.
+fn backup_alarm() -> Alarm {
+    Alarm {
+        resource: "backup",
+        suffix: "backup",
+        namespace: NAMESPACE,
+        recover: false,
+        metric: "BackupUploaded",
+        statistic: "Sum",
+        comparison: "LessThanThreshold",
+        threshold: "1".to_owned(),
+        period: 3600,
+        evaluation_periods: 3,
+        datapoints_to_alarm: 3,
+        treat_missing_data: "breaching",
+        description: "No RDB backup has reached S3 for 3 hours. On the primary: systemctl status valkey-backup; journalctl -u valkey-backup (the node's role, the bucket's KMS key, free space on /var/lib/valkey).".to_owned(),
     }
 }
 

@@ -734,15 +734,23 @@ fn prune_keeps_hand_edits_and_copies() {
         text.replace("name = \"dev-cache\"", "name = \"dev-cache-v2\""),
     )
     .unwrap();
+    // The copy is reported (its lock names another directory: a copy, or a lock edited to hide
+    // an orphan from check), never pruned; without its lock its files are the user's.
     let (code, out, err) = run(dir.path(), &["check"]);
     assert_eq!(code, 1);
-    assert!(!format!("{out}{err}").contains("docs/example"), "{out}{err}");
+    assert!(
+        out.contains("docs/example holds a module rediform generated for `generated/dev-cache`"),
+        "{out}{err}"
+    );
     let (code, out, err) = run(dir.path(), &["generate", "--prune"]);
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, 1, "{err}");
     assert!(out.contains("generated/dev-cache:") && out.contains("removed"), "{out}");
     assert!(err.contains("main.tf kept: it was edited by hand"), "{err}");
     assert_eq!(fs::read_to_string(&main).unwrap(), edited);
     assert!(copy.join("main.tf").exists() && copy.join(".rediform.lock").exists());
+    fs::remove_file(copy.join(".rediform.lock")).unwrap();
+    let (_, out, err) = run(dir.path(), &["check"]);
+    assert!(!format!("{out}{err}").contains("docs/example"), "{out}{err}");
 }
 
 /// A module directory that a committed symlink leads outside the repository is refused.
@@ -905,7 +913,15 @@ fn orphans_are_the_projects_own_modules_only() {
         }
     }
     fs::write(dir.path().join("vendor/lib/.git"), "gitdir: x\n").unwrap();
-    assert_eq!(run(dir.path(), &["generate"]).0, 0);
+    // Round 5: the copy is reported (a lock is the repository's word, not proof it is a copy),
+    // never pruned; the vendored repository is another project. Without its lock the copy is
+    // the user's files.
+    let (code, out, err) = run(dir.path(), &["generate", "--prune"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("examples/copy holds a module rediform generated"), "{err}");
+    assert!(!err.contains("vendor"), "{err}");
+    assert!(dir.path().join("examples/copy/main.tf").exists());
+    fs::remove_file(dir.path().join("examples/copy/.rediform.lock")).unwrap();
     let (code, out, err) = run(dir.path(), &["check"]);
     assert_eq!(code, 0, "{out}{err}");
     // A workload file emptied, commented out, or with its tables misspelled: reported, its module kept.
@@ -1048,4 +1064,112 @@ fn project_file_oddities_are_refused_and_init_writes_what_reads_back() {
     assert!(out.contains("rediform decide $'w\\x7fx/a.toml'"), "{out}");
     let (code, out, err) = run(dir.path(), &["decide"]);
     assert_eq!(code, 0, "{out}{err}");
+}
+
+/// Round 5: `..` after a symbolic link is applied where the link leads (as the kernel does), a
+/// link to a directory that does not exist yet is followed, `--out` is a preview that neither
+/// prunes nor writes into `[modules]` directories, `prices` stays inside the repository, and a
+/// run from inside a module directory works.
+#[cfg(unix)]
+#[test]
+fn links_previews_and_module_directories_as_the_file_system_sees_them() {
+    let dir = repository();
+    let outside = tempfile::tempdir().unwrap();
+    fs::create_dir_all(outside.path().join("deep")).unwrap();
+    fs::create_dir_all(dir.path().join("infra")).unwrap();
+    fs::create_dir_all(dir.path().join("sub")).unwrap();
+    fs::create_dir(dir.path().join("w")).unwrap();
+    copy_fixture("dev-cache.toml", &dir.path().join("w/dev-cache.toml"));
+    copy_fixture("session-store.toml", &dir.path().join("w/session-store.toml"));
+    let link = dir.path().join("infra/link");
+    for (target, mapped) in [
+        (outside.path().join("deep"), "infra/link/../y"),
+        (dir.path().join(".git/info"), "infra/link/../hooks/x"),
+        (dir.path().join("sub"), "infra/link/.."),
+    ] {
+        let _ = fs::remove_file(&link);
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        fs::write(
+            dir.path().join("rediform.toml"),
+            format!("workloads = [\"w\"]\n[modules]\ndev-cache = \"{mapped}\"\n"),
+        )
+        .unwrap();
+        let (code, _, err) = run(dir.path(), &["generate", "--force"]);
+        assert_eq!(code, 2, "{mapped}: {err}");
+        assert!(!outside.path().join("y").exists() && !dir.path().join(".git/hooks").exists());
+        assert!(!dir.path().join("main.tf").exists());
+    }
+    // A link to where nothing is yet: two workloads cannot share a directory through it.
+    fs::create_dir_all(dir.path().join("generated")).unwrap();
+    std::os::unix::fs::symlink("dev-cache", dir.path().join("generated/alias")).unwrap();
+    fs::write(
+        dir.path().join("rediform.toml"),
+        "workloads = [\"w\"]\n[modules]\ncheckout-sessions = \"generated/alias\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(dir.path(), &["generate"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(!dir.path().join("generated/dev-cache").exists());
+    fs::remove_file(dir.path().join("generated/alias")).unwrap();
+    // --out: every module there, [modules] too; nothing of the project is an orphan.
+    fs::write(
+        dir.path().join("rediform.toml"),
+        "workloads = [\"w\"]\n[modules]\ncheckout-sessions = \"infra/sess\"\n",
+    )
+    .unwrap();
+    assert_eq!(run(dir.path(), &["generate"]).0, 0);
+    // From inside a module directory: the same answer.
+    let (code, out, err) = run(&dir.path().join("infra/sess"), &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run(dir.path(), &["generate", "--out", "preview", "--prune"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("no --out"), "{err}");
+    let (code, out, err) = run(dir.path(), &["generate", "--out", "preview"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(dir.path().join("preview/checkout-sessions/main.tf").exists());
+    assert!(dir.path().join("infra/sess/main.tf").exists() && dir.path().join("generated/dev-cache/main.tf").exists());
+    let (code, out, err) = run(dir.path(), &["check", "--out", "preview"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // The preview, left in the repository, is reported by the project's own check.
+    let (code, out, _) = run(dir.path(), &["check"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("preview/checkout-sessions holds the module"), "{out}");
+    fs::remove_dir_all(dir.path().join("preview")).unwrap();
+    // A prices file outside the repository is never read (its lines would be quoted).
+    let secret = outside.path().join("credentials");
+    fs::write(&secret, "[default]\naws_access_key_id = AKIAEXAMPLEKEY123\n").unwrap();
+    fs::write(
+        dir.path().join("rediform.toml"),
+        format!("workloads = [\"w\"]\nprices = {:?}\n", secret.display().to_string()),
+    )
+    .unwrap();
+    for args in [&["check"][..], &["prices"][..]] {
+        let (code, out, err) = run(dir.path(), args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(!format!("{out}{err}").contains("AKIA"), "{err}");
+        assert!(err.contains("outside the repository root"), "{err}");
+    }
+}
+
+/// Round 5: an override template cannot read the environment or make a list that exhausts
+/// memory.
+#[test]
+fn override_templates_cannot_read_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture("dev-cache.toml", &dir.path().join("dev-cache.toml"));
+    let template = fs::read_to_string(support::root().join("templates/elasticache/outputs.tf.tera")).unwrap();
+    fs::create_dir_all(dir.path().join("t/elasticache")).unwrap();
+    for extra in [
+        "\noutput \"home\" {\n  value = \"{{ get_env(name=\"HOME\") }}\"\n}\n",
+        "\n# {% for i in range(end=100000000) %}{% endfor %}\n",
+    ] {
+        fs::write(
+            dir.path().join("t/elasticache/outputs.tf.tera"),
+            format!("{template}{extra}"),
+        )
+        .unwrap();
+        let (code, _, err) = run(dir.path(), &["generate", "--templates", "t", "dev-cache.toml"]);
+        assert_eq!(code, 2, "{extra}: {err}");
+        assert!(!dir.path().join("generated").exists());
+    }
 }

@@ -692,3 +692,72 @@ fn clients_secret_holds_no_certificate_authority_key() {
     let iam = fs::read_to_string(module.join("iam.tf")).unwrap();
     assert!(iam.contains("aws_secretsmanager_secret.ca.arn"), "{iam}");
 }
+
+/// Round 5 review: the hourly backup uploads one whole snapshot even when Valkey renames a new
+/// `dump.rdb` over the old one mid-upload (the upload reads through a hard link), then publishes
+/// the metric the `backup` alarm watches: same namespace, metric and single dimension.
+#[test]
+fn the_backup_uploads_one_whole_snapshot_and_reports_it() {
+    let boot = Boot::new(FIXTURE, "");
+    let script = fs::read_to_string(&boot.script).unwrap();
+    let body = script
+        .split("cat >/usr/local/bin/valkey-backup <<'EOF'\n")
+        .nth(1)
+        .unwrap()
+        .split("\nEOF\n")
+        .next()
+        .unwrap();
+    let dir = boot.dir();
+    let data = dir.join("data");
+    fs::create_dir(&data).unwrap();
+    fs::write(data.join("dump.rdb"), "OLD SNAPSHOT").unwrap();
+    fs::write(dir.join("password"), "pw").unwrap();
+    fs::write(
+        dir.join("node.env"),
+        format!(
+            "NAME=w-cache\nREGION=eu-west-1\nBUCKET=b\nINSTANCE_ID=i-0abc\nMY_IP=10.0.1.10\nPORT=6379\nMETRICS_NAMESPACE=rediform/Valkey\nCONF_DIR={}\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let backup = body
+        .replace("/etc/rediform/node.env", &dir.join("node.env").display().to_string())
+        .replace("/var/lib/valkey", &data.display().to_string());
+    fs::write(dir.join("valkey-backup"), backup).unwrap();
+    boot.fake(
+        "valkey-cli",
+        r#"[ "$VALKEYCLI_AUTH" = pw ] && echo master || echo NOAUTH"#,
+    );
+    // Valkey finishes a save while the upload runs: a new file renamed over dump.rdb.
+    boot.fake(
+        "aws",
+        &format!(
+            r#"case "$1 $2" in
+  "s3 cp") printf 'NEW SNAPSHOT' >{data}/tmp.rdb; mv {data}/tmp.rdb {data}/dump.rdb; cat "$5" >uploaded; echo "$6" >uploaded-to ;;
+  "cloudwatch put-metric-data") printf '%s\n' "$*" >>metrics.log ;;
+  *) exit 1 ;;
+esac"#,
+            data = data.display()
+        ),
+    );
+    let out = boot.run("bash ./valkey-backup");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(fs::read_to_string(dir.join("uploaded")).unwrap(), "OLD SNAPSHOT");
+    assert!(fs::read_to_string(dir.join("uploaded-to"))
+        .unwrap()
+        .starts_with("s3://b/w-cache/i-0abc/dump-"));
+    let leftovers: Vec<_> = fs::read_dir(&data).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers, ["dump.rdb"], "the link is removed");
+    let spec = fixture_spec(FIXTURE);
+    let alarm = spec.self_hosted.as_ref().unwrap().backup_alarm.clone().unwrap();
+    let log = fs::read_to_string(dir.join("metrics.log")).unwrap();
+    assert!(log.contains(&format!("--namespace {} ", alarm.namespace)), "{log}");
+    let data: serde_json::Value = serde_json::from_str(log.trim_end().split("--metric-data ").nth(1).unwrap()).unwrap();
+    assert_eq!(data[0]["MetricName"], alarm.metric);
+    assert_eq!(
+        data[0]["Dimensions"],
+        serde_json::json!([{"Name": "Cluster", "Value": "w-cache"}])
+    );
+    let alarms = generate(&support::root().join(FIXTURE)).unwrap().files["alarms.tf"].clone();
+    assert!(alarms.contains("Cluster = local.name"), "{alarms}");
+}
