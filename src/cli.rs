@@ -713,6 +713,52 @@ struct Unit {
     dir: PathBuf,
 }
 
+/// Two workloads of one region whose modules would create AWS resources of one name: the
+/// second apply would fail, or, for alarms, take the first's over. Both are refused. Found by
+/// looking names up, not by comparing every pair (a project may hold a thousand workloads).
+fn refuse_name_clashes(units: &[Unit], refused: &mut [bool], out: &mut Output) -> Outcome {
+    let mut worst = Outcome::Success;
+    let mut taken: std::collections::HashMap<(&str, String), usize> = std::collections::HashMap::new();
+    let mut clashes = Vec::new();
+    for (i, u) in units.iter().enumerate() {
+        let region = u.workload.region.as_str();
+        taken.insert((region, format!("workload {}", u.workload.name.as_str())), i);
+        for (what, name) in crate::naming::names(u.workload.name.as_str()).each() {
+            if let Some(&j) = taken.get(&(region, format!("{what} {name}"))) {
+                clashes.push((j, i));
+            } else {
+                taken.insert((region, format!("{what} {name}")), i);
+            }
+        }
+    }
+    for (i, u) in units.iter().enumerate() {
+        let region = u.workload.region.as_str();
+        for base in crate::naming::numbered_bases(u.workload.name.as_str()) {
+            if let Some(&j) = taken.get(&(region, format!("workload {base}"))) {
+                clashes.push((j, i));
+            }
+        }
+    }
+    for (i, j) in clashes {
+        let (a, b) = (&units[i], &units[j]);
+        if a.workload.name == b.workload.name {
+            continue;
+        }
+        let why = crate::naming::clash(a.workload.name.as_str(), b.workload.name.as_str()).unwrap_or_default();
+        worst = worst.max(out.error(&Error::Usage(format!(
+            "{} (`{}`) and {} (`{}`) would create AWS resources of the same name in {}: {why}; rename one workload; nothing of them was written",
+            display(&a.file),
+            a.workload.name,
+            display(&b.file),
+            b.workload.name,
+            crate::encode::one_line(&a.workload.region)
+        ))));
+        refused[i] = true;
+        refused[j] = true;
+    }
+    worst
+}
+
 /// A workload's module, rendered, and where it goes.
 struct Built {
     module: Module,
@@ -811,6 +857,7 @@ fn load_units(job: &project::Job, out: &mut Output) -> (Vec<Unit>, Outcome) {
             refused[i] = true;
         }
     }
+    worst = worst.max(refuse_name_clashes(&units, &mut refused, out));
     let units = units
         .into_iter()
         .zip(refused)

@@ -108,9 +108,56 @@ pub fn names(name: &str) -> Names {
     }
 }
 
+impl Names {
+    /// Each derived name, with what it names.
+    pub fn each(&self) -> [(&'static str, &str); 5] {
+        [
+            ("RBAC user", &self.app_user),
+            ("default user", &self.default_user),
+            ("IAM role prefix", &self.iam_role_prefix),
+            ("instance profile prefix", &self.instance_profile_prefix),
+            ("backup bucket prefix", &self.backup_bucket_prefix),
+        ]
+    }
+}
+
+/// The workload names whose member nodes and alarms (`<name>-0001-001`, `<name>-1-cpu`) would be
+/// named like the cache and alarms of `name`: every part of `name` before a `-` and a digit.
+pub fn numbered_bases(name: &str) -> impl Iterator<Item = &str> {
+    name.match_indices('-')
+        .filter(|(i, _)| name[i + 1..].starts_with(|c: char| c.is_ascii_digit()))
+        .map(|(i, _)| &name[..i])
+}
+
+/// Why the modules of two workloads in one region would create AWS resources of the same name,
+/// or `None`: a name one derives by cutting and hashing equals the other's, or one workload's
+/// member nodes and alarms are named like the other's cache and alarms ([`numbered_bases`]).
+pub fn clash(a: &str, b: &str) -> Option<String> {
+    let (x, y) = (names(a), names(b));
+    if let Some(((what, name), _)) = x.each().into_iter().zip(y.each()).find(|(p, q)| p.1 == q.1) {
+        return Some(format!("both would have the {what} `{name}`"));
+    }
+    let (short, long) = if a.len() < b.len() { (a, b) } else { (b, a) };
+    numbered_bases(long).any(|base| base == short).then(|| {
+        format!("the member nodes and alarms of `{short}` (`{short}-0001-001`, `{short}-1-cpu`, ...) take the names of `{long}`'s")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the round-5 attack: names that a cut or a numbered suffix make equal.
+    #[test]
+    fn clashing_workload_names_are_found() {
+        let long = "forty-character-name-on-elasticache-0001";
+        let cut = names(long).app_user.trim_end_matches("-app").to_owned();
+        assert!(clash(long, &cut).is_some(), "{cut}");
+        assert!(clash("orders", "orders-0001").is_some());
+        assert!(clash("ledger-1", "ledger").is_some());
+        assert!(clash("orders", "orders-eu").is_none());
+        assert!(clash("orders", "orders2").is_none());
+    }
 
     #[test]
     fn short_names_are_kept_and_long_ones_cut_with_a_hash() {

@@ -1173,3 +1173,35 @@ fn override_templates_cannot_read_the_environment() {
         assert!(!dir.path().join("generated").exists());
     }
 }
+
+/// Round 5: two workloads of one region whose modules would create AWS resources of one name
+/// (a cut-and-hashed name equal to another workload's, or `orders` beside `orders-0001`, whose
+/// name the first's member nodes take) are refused together; in two regions they are fine.
+#[test]
+fn workloads_whose_aws_names_clash_are_refused_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = fs::read_to_string(support::root().join("fixtures/session-store.toml")).unwrap();
+    let named = |name: &str, region: &str| {
+        base.replace(
+            "name = \"checkout-sessions\"",
+            &format!("name = \"{name}\"\nregion = \"{region}\""),
+        )
+    };
+    assert!(base.contains("name = \"checkout-sessions\"") && !base.contains("region ="));
+    let long = "forty-character-name-on-elasticache-0001";
+    let cut = rediform::naming::names(long)
+        .app_user
+        .trim_end_matches("-app")
+        .to_owned();
+    for (a, b) in [("orders", "orders-0001"), (long, cut.as_str())] {
+        fs::write(dir.path().join("a.toml"), named(a, "eu-west-1")).unwrap();
+        fs::write(dir.path().join("b.toml"), named(b, "eu-west-1")).unwrap();
+        let (code, _, err) = run(dir.path(), &["generate", "a.toml", "b.toml"]);
+        assert_eq!(code, 2, "{a} {b}: {err}");
+        assert!(err.contains("would create AWS resources of the same name"), "{err}");
+        assert!(!dir.path().join("generated").exists());
+        fs::write(dir.path().join("b.toml"), named(b, "us-west-2")).unwrap();
+        let (code, _, err) = run(dir.path(), &["check", "a.toml", "b.toml"]);
+        assert_eq!(code, 1, "two regions: no clash, only modules to write: {err}");
+    }
+}
