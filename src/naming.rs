@@ -121,11 +121,20 @@ impl Names {
     }
 }
 
-/// The workload names whose member nodes and alarms (`<name>-0001-001`, `<name>-1-cpu`) would be
-/// named like the cache and alarms of `name`: every part of `name` before a `-` and a digit.
+/// The workload names whose member nodes and alarm targets (`<name>-0001-001`, `<name>-001`,
+/// `<name>-1`) are spelled like `name` itself, so that their alarms (`<target>-cpu`) and member
+/// nodes would be named like the cache and alarms of `name`: every part of `name` followed by
+/// `-`, digits, and at most one more `-` and digits.
 pub fn numbered_bases(name: &str) -> impl Iterator<Item = &str> {
+    let digits = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit());
     name.match_indices('-')
-        .filter(|(i, _)| name[i + 1..].starts_with(|c: char| c.is_ascii_digit()))
+        .filter(move |(i, _)| {
+            let rest = &name[i + 1..];
+            match rest.split_once('-') {
+                None => digits(rest),
+                Some((a, b)) => digits(a) && digits(b),
+            }
+        })
         .map(|(i, _)| &name[..i])
 }
 
@@ -155,7 +164,9 @@ mod tests {
         assert!(clash(long, &cut).is_some(), "{cut}");
         assert!(clash("orders", "orders-0001").is_some());
         assert!(clash("ledger-1", "ledger").is_some());
+        assert!(clash("orders", "orders-0001-002").is_some());
         assert!(clash("orders", "orders-eu").is_none());
+        assert!(clash("orders", "orders-2024-eu").is_none());
         assert!(clash("orders", "orders2").is_none());
     }
 
