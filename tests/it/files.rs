@@ -555,7 +555,7 @@ fn stale_generated_files_without_a_lock_are_reported_not_deleted() {
     let (code, _, err) = run(dir.path(), &["generate", "--force", "session-store.toml"]);
     assert_eq!(code, 1, "{err}");
     assert!(
-        err.contains("logs.tf carries rediform's header but no lock lists it"),
+        err.contains("logs.tf carries rediform's header but the module no longer has it"),
         "{err}"
     );
     let (code, out, _) = run(dir.path(), &["check", "session-store.toml"]);
@@ -1204,4 +1204,25 @@ fn workloads_whose_aws_names_clash_are_refused_together() {
         let (code, _, err) = run(dir.path(), &["check", "a.toml", "b.toml"]);
         assert_eq!(code, 1, "two regions: no clash, only modules to write: {err}");
     }
+}
+
+/// Round 5: a generated file the module no longer needs (the path changed) is removed, unless it
+/// was edited by hand: then it is kept and reported, as `--prune` keeps hand edits.
+#[test]
+fn a_file_no_longer_needed_but_edited_by_hand_is_kept() {
+    let (dir, module) = generated("session-store.toml");
+    let logs = module.join("logs.tf");
+    let edited = format!("{}# my note\n", fs::read_to_string(&logs).unwrap());
+    fs::write(&logs, &edited).unwrap();
+    let file = dir.path().join("session-store.toml");
+    let text = fs::read_to_string(&file).unwrap();
+    fs::write(&file, format!("{text}\n[override]\npath = \"serverless\"\n")).unwrap();
+    let (code, _, err) = run(dir.path(), &["generate", "session-store.toml"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("logs.tf carries rediform's header but the module no longer has it"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(&logs).unwrap(), edited);
+    assert!(!module.join("network.tf").exists(), "an unedited one goes");
 }
