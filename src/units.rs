@@ -6,7 +6,8 @@ pub fn round2(x: f64) -> f64 {
 }
 
 /// `12345` -> `12,345`.
-pub fn thousands(n: u64) -> String {
+pub fn thousands(n: impl Into<u128>) -> String {
+    let n: u128 = n.into();
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {
@@ -20,7 +21,9 @@ pub fn thousands(n: u64) -> String {
 
 /// `1234.5` -> `$1,234.50`.
 pub fn usd(x: f64) -> String {
-    let cents = (x * 100.0).round() as u64;
+    // In u128: a total from prices near the cap of a prices file passes u64's cents (the text
+    // showed $184,467,440,737,095,516.15, u64's ceiling, where the JSON had the real figure).
+    let cents = (x * 100.0).round() as u128;
     format!("${}.{:02}", thousands(cents / 100), cents % 100)
 }
 
@@ -39,11 +42,12 @@ mod tests {
 
     #[test]
     fn formats() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(15_000_000), "15,000,000");
+        assert_eq!(thousands(0u64), "0");
+        assert_eq!(thousands(999u64), "999");
+        assert_eq!(thousands(1000u64), "1,000");
+        assert_eq!(thousands(15_000_000u64), "15,000,000");
         assert_eq!(usd(1234.5), "$1,234.50");
+        assert_eq!(usd(1e18), "$1,000,000,000,000,000,000.00", "past u64 cents");
         assert_eq!(usd(0.004), "$0.00");
         assert_eq!(plain(50.0), "50");
         assert_eq!(plain(0.5), "0.5");
