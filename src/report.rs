@@ -129,10 +129,19 @@ pub fn topology_lines(plan: &Plan) -> Vec<String> {
                 plain(r.memory_gib),
                 r.vcpu
             )];
+            // MemoryDB has no cluster-mode switch: every cluster endpoint speaks the cluster
+            // protocol, one shard or many (MemoryDB Developer Guide, "Accessing MemoryDB",
+            // nodes-connecting.html), so clients must be cluster-aware.
+            let mode = if matches!(plan.topology, Topology::MemorydbCluster(_)) {
+                "always cluster mode (clients must be cluster-aware)"
+            } else if r.cluster_mode {
+                "cluster mode enabled"
+            } else {
+                "cluster mode disabled"
+            };
             lines.push(format!(
-                "up to {} GiB of data per shard under the memory rule; cluster mode {}; {}",
+                "up to {} GiB of data per shard under the memory rule; {mode}; {}",
                 plain(r.data_gib_per_shard),
-                if r.cluster_mode { "enabled" } else { "disabled" },
                 if r.multi_az {
                     "Multi-AZ with automatic failover"
                 } else {
