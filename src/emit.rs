@@ -600,6 +600,25 @@ pub struct Pruned {
     pub kept: Vec<String>,
 }
 
+/// Whether a pruned module has only hand-edited files left (and its lock): the names of those
+/// files, or `None` when `prune` would still remove something or there is no lock.
+pub fn only_edits_left(dir: &Path) -> Option<Vec<String>> {
+    let lock = current_lock(dir)?;
+    let mut edited = Vec::new();
+    for (name, _) in lock.files.iter().filter(|(n, _)| n != lock::FILE_NAME) {
+        if let Ok(OnDisk::File(bytes)) = on_disk(&dir.join(name)) {
+            if owned(Some(&lock), name, &bytes) {
+                if lock.wrote(name, &bytes) {
+                    return None;
+                }
+                edited.push(name.clone());
+            }
+        }
+    }
+    edited.dedup();
+    (!edited.is_empty()).then_some(edited)
+}
+
 /// Removes a module rediform no longer generates (an orphan: its workload is gone): every file
 /// its lock lists that still carries rediform's header and the bytes rediform wrote, then the
 /// lock, then the directory if nothing else is left in it. The user's files stay, and so does a

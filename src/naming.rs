@@ -121,18 +121,23 @@ impl Names {
     }
 }
 
-/// The workload names whose member nodes and alarm targets (`<name>-0001-001`, `<name>-001`,
-/// `<name>-1`) are spelled like `name` itself, so that their alarms (`<target>-cpu`) and member
-/// nodes would be named like the cache and alarms of `name`: every part of `name` followed by
-/// `-`, digits, and at most one more `-` and digits.
+/// The workload names whose member nodes and alarm targets are spelled like `name` itself, so
+/// that their alarms (`<target>-cpu`) and member nodes would be named like the cache and alarms
+/// of `name`: every part of `name` followed by one of the suffixes rediform gives them, `-` and
+/// 3 digits (a replication group's members), 4 digits (Memcached nodes), 4 and 3 (a shard's
+/// members, MemoryDB nodes), or one digit from 1 (the self-hosted nodes).
 pub fn numbered_bases(name: &str) -> impl Iterator<Item = &str> {
-    let digits = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit());
+    // `digits` of width n and within the range rediform numbers: members 001-006 (a primary and
+    // at most 5 replicas), shards and Memcached nodes 0001-0500 (the shard quota), nodes 1-3.
+    let numbered = |t: &str, n: usize, most: u32| {
+        t.len() == n && t.chars().all(|c| c.is_ascii_digit()) && t.parse::<u32>().is_ok_and(|v| (1..=most).contains(&v))
+    };
     name.match_indices('-')
         .filter(move |(i, _)| {
             let rest = &name[i + 1..];
             match rest.split_once('-') {
-                None => digits(rest),
-                Some((a, b)) => digits(a) && digits(b),
+                None => numbered(rest, 3, 6) || numbered(rest, 4, 500) || numbered(rest, 1, 3),
+                Some((a, b)) => numbered(a, 4, 500) && numbered(b, 3, 6),
             }
         })
         .map(|(i, _)| &name[..i])
@@ -167,6 +172,11 @@ mod tests {
         assert!(clash("orders", "orders-0001-002").is_some());
         assert!(clash("orders", "orders-eu").is_none());
         assert!(clash("orders", "orders-2024-eu").is_none());
+        assert!(clash("orders", "orders-42").is_none());
+        assert!(clash("orders", "orders-1-2").is_none());
+        assert!(clash("orders", "orders-3").is_some());
+        assert!(clash("orders", "orders-7").is_none());
+        assert!(clash("orders", "orders-2024").is_none());
         assert!(clash("orders", "orders2").is_none());
     }
 

@@ -269,7 +269,8 @@ fn bounded_range(args: &std::collections::HashMap<String, tera::Value>) -> tera:
     if step <= 0 {
         return Err(tera::Error::msg("range: `step_by` must be 1 or more"));
     }
-    let count = (end.saturating_sub(start).max(0) + step - 1) / step;
+    // In i128: i64 bounds far apart (or a huge step) must not wrap past the check.
+    let count = ((i128::from(end) - i128::from(start)).max(0) + i128::from(step) - 1) / i128::from(step);
     if count > 10_000 {
         return Err(tera::Error::msg("range: more than 10,000 items"));
     }

@@ -1226,3 +1226,70 @@ fn a_file_no_longer_needed_but_edited_by_hand_is_kept() {
     assert_eq!(fs::read_to_string(&logs).unwrap(), edited);
     assert!(!module.join("network.tf").exists(), "an unedited one goes");
 }
+
+/// Round 6: a template file that links outside the templates directory is refused, as is a
+/// range whose bounds would overflow; a copy of a live module inside `out` is reported, never
+/// pruned; a pruned module with only hand edits left says to remove them by hand, not to prune
+/// again.
+#[cfg(unix)]
+#[test]
+fn template_links_copies_in_out_and_kept_edits() {
+    let dir = repository();
+    let outside = tempfile::tempdir().unwrap();
+    fs::write(outside.path().join("secret.tera"), "SECRET-LINE\n").unwrap();
+    fs::create_dir_all(dir.path().join("workloads")).unwrap();
+    fs::create_dir_all(dir.path().join("tpl/common")).unwrap();
+    copy_fixture("dev-cache.toml", &dir.path().join("workloads/dev-cache.toml"));
+    copy_fixture("session-store.toml", &dir.path().join("workloads/session-store.toml"));
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.tera"),
+        dir.path().join("tpl/common/README.md.tera"),
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("rediform.toml"),
+        "workloads = [\"workloads\"]\ntemplates = \"tpl\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(dir.path(), &["generate"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("outside the templates directory") && !format!("{out}{err}").contains("SECRET"),
+        "{err}"
+    );
+    fs::remove_file(dir.path().join("tpl/common/README.md.tera")).unwrap();
+    fs::write(
+        dir.path().join("tpl/common/README.md.tera"),
+        "{% for i in range(end=9223372036854775807, start=-9223372036854775808, step_by=2) %}{% endfor %}\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(dir.path(), &["generate"]);
+    assert_eq!(code, 2, "{err}");
+    fs::write(dir.path().join("rediform.toml"), "workloads = [\"workloads\"]\n").unwrap();
+    assert_eq!(run(dir.path(), &["generate"]).0, 0);
+    // A copy inside out of a module that is still there: reported, kept.
+    let copy = dir.path().join("generated/dev-cache-copy");
+    fs::create_dir_all(&copy).unwrap();
+    for entry in fs::read_dir(dir.path().join("generated/dev-cache")).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
+    }
+    let (code, out, err) = run(dir.path(), &["generate", "--prune"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(copy.join("main.tf").exists(), "{out}");
+    assert!(
+        err.contains("dev-cache-copy holds a module rediform generated for `generated/dev-cache`"),
+        "{err}"
+    );
+    fs::remove_dir_all(&copy).unwrap();
+    // A gone workload whose main.tf was edited: pruned but for it; then check says "by hand".
+    let main = dir.path().join("generated/dev-cache/main.tf");
+    fs::write(&main, format!("{}# mine\n", fs::read_to_string(&main).unwrap())).unwrap();
+    fs::remove_file(dir.path().join("workloads/dev-cache.toml")).unwrap();
+    assert_eq!(run(dir.path(), &["generate", "--prune"]).0, 0);
+    assert!(main.exists());
+    let (code, out, _) = run(dir.path(), &["check"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("main.tf, edited by hand"), "{out}");
+    assert!(out.contains("fix: by hand"), "{out}");
+}

@@ -430,3 +430,18 @@ fn a_prices_file_says_its_region_date_and_sources_in_plain_text() {
         assert!(format!("{err:?}").contains(key), "{text}: {err:?}");
     }
 }
+
+/// Round 6: a date of the right shape that is no date (month 13, February 30) is refused.
+#[test]
+fn impossible_dates_are_not_dates() {
+    for (date, ok) in [
+        ("2026-02-28", true),
+        ("2024-02-29", true),
+        ("2026-02-30", false),
+        ("2026-13-01", false),
+        ("0000-00-00", false),
+        ("9999-99-99", false),
+    ] {
+        assert_eq!(rediform::catalog::is_date(date), ok, "{date}");
+    }
+}
