@@ -476,7 +476,7 @@ fn not_a_workload(text: &str) -> Option<Vec<Diagnostic>> {
 }
 
 fn decide(args: &GenerateArgs, format: Format, out: &mut Output) -> Outcome {
-    let job = match project::resolve(args) {
+    let job = match project::resolve(args, false) {
         Ok(job) => job,
         Err(e) => return out.error(&e),
     };
@@ -1134,7 +1134,7 @@ fn replacement_warning(dir: &Path, transition: &crate::lock::Transition) -> Stri
 }
 
 fn generate(args: &GenerateArgs, force: bool, exit_code: bool, prune: bool, out: &mut Output) -> Outcome {
-    let job = match project::resolve(args) {
+    let job = match project::resolve(args, prune) {
         Ok(job) => job,
         Err(e) => return out.error(&e),
     };
@@ -1374,7 +1374,7 @@ fn print_drift(out: &mut Output, format: Format, r: &DriftReport) {
 }
 
 fn check(args: &GenerateArgs, format: Format, show_diff: bool, out: &mut Output) -> Outcome {
-    let job = match project::resolve(args) {
+    let job = match project::resolve(args, false) {
         Ok(job) => job,
         Err(e) => return out.error(&e),
     };

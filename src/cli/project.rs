@@ -303,7 +303,10 @@ pub(super) fn configured_prices() -> Result<Option<PathBuf>, Error> {
 }
 
 /// Resolves the command line against `rediform.toml`.
-pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
+///
+/// `pruning`: `generate --prune` over the whole project, where a `workloads` directory left
+/// empty (the last workload deleted) is not an error: its modules are the orphans to remove.
+pub(super) fn resolve(args: &GenerateArgs, pruning: bool) -> Result<Job, Error> {
     let found = find_config();
     let (base, config) = match &found {
         Some((base, file)) => {
@@ -341,29 +344,7 @@ pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
     } else {
         args.files.clone()
     };
-    let mut files: Vec<PathBuf> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for path in &paths {
-        let found = expand(path, args.workloads_only)?;
-        // A directory (or a workloads entry) with no workload file in it is a mistake to say,
-        // not an empty success; a hook passing changed files (--workloads-only) may find none.
-        if found.is_empty() && !args.workloads_only {
-            return Err(Error::Usage(if path.is_dir() {
-                format!(
-                    "no workload files found in {} (a workload file is a .toml file with a [workload] table)",
-                    display(path)
-                )
-            } else {
-                format!("{} does not exist", display(path))
-            }));
-        }
-        // One file reached two ways (`w` and `./w`, a link) is read once.
-        for file in found {
-            if seen.insert(identity(&file)) {
-                files.push(file);
-            }
-        }
-    }
+    let files = gather(&paths, args, pruning)?;
     let out = match (&args.out, &config.out) {
         (Some(out), _) => out.clone(),
         (None, Some(out)) => at_base(out),
@@ -409,6 +390,41 @@ pub(super) fn resolve(args: &GenerateArgs) -> Result<Job, Error> {
         base,
         fix,
     })
+}
+
+/// The workload files of `paths` (files as given, directories searched), each file once
+/// however it is reached.
+fn gather(paths: &[PathBuf], args: &GenerateArgs, pruning: bool) -> Result<Vec<PathBuf>, Error> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for path in paths {
+        let found = expand(path, args.workloads_only)?;
+        // A directory (or a workloads entry) with no workload file in it is a mistake to say,
+        // not an empty success; a hook passing changed files (--workloads-only) may find none.
+        let emptied = pruning && args.files.is_empty() && path.is_dir();
+        if found.is_empty() && !args.workloads_only && !emptied {
+            return Err(Error::Usage(if path.is_dir() {
+                format!(
+                    "no workload files found in {} (a workload file is a .toml file with a [workload] table){}",
+                    display(path),
+                    if args.files.is_empty() {
+                        "; if you deleted the last one, `rediform generate --prune` removes its module"
+                    } else {
+                        ""
+                    }
+                )
+            } else {
+                format!("{} does not exist", display(path))
+            }));
+        }
+        // One file reached two ways (`w` and `./w`, a link) is read once.
+        for file in found {
+            if seen.insert(identity(&file)) {
+                files.push(file);
+            }
+        }
+    }
+    Ok(files)
 }
 
 /// The command that brings the tree up to date, as it would be typed: every path one shell

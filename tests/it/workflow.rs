@@ -462,3 +462,24 @@ fn issue_11_as_module_readmes_show_a_module_block() {
         "{root}"
     );
 }
+
+/// Round 6: deleting the last workload left its module stranded (generate --prune stopped at
+/// "no workload files found"); --prune over the whole project now removes it, and check's error
+/// says so.
+#[test]
+fn the_module_of_the_last_workload_can_be_pruned() {
+    let dir = repo("workloads = [\"workloads\"]\n");
+    assert_eq!(run(dir.path(), &["generate"]).0, 0);
+    fs::remove_dir_all(dir.path().join("workloads")).unwrap();
+    fs::create_dir_all(dir.path().join("workloads")).unwrap();
+    let (code, _, err) = run(dir.path(), &["check"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("`rediform generate --prune` removes its module"), "{err}");
+    let (code, out, err) = run(dir.path(), &["generate", "--prune"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!dir.path().join("generated/dev-cache/main.tf").exists(), "{out}");
+    assert!(
+        !dir.path().join("generated/checkout-sessions/main.tf").exists(),
+        "{out}"
+    );
+}
