@@ -604,19 +604,36 @@ pub struct Pruned {
 /// files, or `None` when `prune` would still remove something or there is no lock.
 pub fn only_edits_left(dir: &Path) -> Option<Vec<String>> {
     let lock = current_lock(dir)?;
-    let mut edited = Vec::new();
-    for (name, _) in lock.files.iter().filter(|(n, _)| n != lock::FILE_NAME) {
-        if let Ok(OnDisk::File(bytes)) = on_disk(&dir.join(name)) {
-            if owned(Some(&lock), name, &bytes) {
-                if lock.wrote(name, &bytes) {
-                    return None;
-                }
+    let (removable, edited) = prunable(dir, &lock).ok()?;
+    (removable.is_empty() && !edited.is_empty()).then_some(edited)
+}
+
+/// The files of a module's lock that are on disk as rediform's (headed and listed): those that
+/// hold the bytes rediform wrote, which `prune` removes, and those edited by hand, which it keeps.
+fn prunable(dir: &Path, lock: &Lock) -> Result<(Vec<String>, Vec<String>), EmitError> {
+    let mut names: Vec<&String> = lock
+        .files
+        .iter()
+        .map(|(n, _)| n)
+        .filter(|n| *n != lock::FILE_NAME)
+        .collect();
+    // A transitional lock lists a file once per generation it may hold.
+    names.sort_unstable();
+    names.dedup();
+    let (mut removable, mut edited) = (Vec::new(), Vec::new());
+    for name in names {
+        if let OnDisk::File(bytes) = on_disk(&dir.join(name))? {
+            if !owned(Some(lock), name, &bytes) {
+                continue;
+            }
+            if lock.wrote(name, &bytes) {
+                removable.push(name.clone());
+            } else {
                 edited.push(name.clone());
             }
         }
     }
-    edited.dedup();
-    (!edited.is_empty()).then_some(edited)
+    Ok((removable, edited))
 }
 
 /// Removes a module rediform no longer generates (an orphan: its workload is gone): every file
@@ -633,29 +650,12 @@ pub fn prune(dir: &Path, waiting: &mut dyn FnMut(&Path)) -> Result<Pruned, EmitE
     let Some(lock) = read_lock(dir)? else {
         return Ok(Pruned::default());
     };
-    let mut removed = 0;
-    let mut kept = Vec::new();
-    let mut names: Vec<&String> = lock
-        .files
-        .iter()
-        .map(|(n, _)| n)
-        .filter(|n| *n != lock::FILE_NAME)
-        .collect();
-    names.dedup();
-    for name in names {
+    let (removable, kept) = prunable(dir, &lock)?;
+    for name in &removable {
         let path = dir.join(name);
-        if let OnDisk::File(bytes) = on_disk(&path)? {
-            if !owned(Some(&lock), name, &bytes) {
-                continue;
-            }
-            if !lock.wrote(name, &bytes) {
-                kept.push(name.clone());
-                continue;
-            }
-            fs::remove_file(&path).map_err(io("cannot remove", &path))?;
-            removed += 1;
-        }
+        fs::remove_file(&path).map_err(io("cannot remove", &path))?;
     }
+    let removed = removable.len();
     // Temporary files of an interrupted run go too.
     for entry in fs::read_dir(dir).map_err(io("cannot list", dir))?.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
