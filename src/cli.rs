@@ -721,6 +721,10 @@ struct Unit {
     workload: workload::Workload,
     /// Its module directory.
     dir: PathBuf,
+    /// `dir` resolved ([`project::Job::real_dir`]).
+    real: PathBuf,
+    /// `dir` relative to the project root, as the lock records it.
+    relative: Option<String>,
 }
 
 /// Two workloads of one region whose modules would create AWS resources of one name: the
@@ -776,6 +780,8 @@ fn refuse_name_clashes(units: &[Unit], refused: &mut [bool], out: &mut Output) -
 struct Built {
     module: Module,
     dir: PathBuf,
+    /// `dir` resolved.
+    real: PathBuf,
     source: String,
 }
 
@@ -789,7 +795,10 @@ fn load_units(job: &project::Job, out: &mut Output) -> (Vec<Unit>, Outcome) {
         match load_workload(file) {
             Ok((text, workload)) => {
                 let dir = job.module_dir(workload.name.as_str());
-                if let Some(why) = job.unfit_module_dir(&dir) {
+                // Resolved once: each check below, the lock's `dir` and the orphan search use it.
+                let real = job.real_dir(&dir);
+                let relative = job.relative_real(&real);
+                if let Some(why) = job.unfit_module_dir(&real) {
                     worst = worst.max(out.error(&Error::Usage(format!(
                         "{}: the module directory of `{}` is {why} once symbolic links are followed; nothing of it was written. Remove the link, or map the workload to a directory of its own",
                         display(&dir),
@@ -799,7 +808,7 @@ fn load_units(job: &project::Job, out: &mut Output) -> (Vec<Unit>, Outcome) {
                 }
                 // Inside the project, a module directory may still lead out of it through a
                 // symbolic link (a committed `generated/<name>` link).
-                if job.has_project() && !job.allow_outside_root && job.relative_dir(&dir).is_none() {
+                if job.has_project() && !job.allow_outside_root && relative.is_none() {
                     worst = worst.max(out.error(&Error::Usage(format!(
                         "{}: the module directory of `{}` leads outside the repository root (through a symbolic link?); nothing of it was written. Remove the link, or set `allow_outside_root = true` in rediform.toml if that is what you mean",
                         display(&dir),
@@ -813,6 +822,8 @@ fn load_units(job: &project::Job, out: &mut Output) -> (Vec<Unit>, Outcome) {
                     text,
                     workload,
                     dir,
+                    real,
+                    relative,
                 });
             }
             Err(e) => worst = worst.max(out.error(&e)),
@@ -842,7 +853,7 @@ fn load_units(job: &project::Job, out: &mut Output) -> (Vec<Unit>, Outcome) {
     }
     let mut by_dir: std::collections::BTreeMap<PathBuf, Vec<usize>> = std::collections::BTreeMap::new();
     for (i, unit) in units.iter().enumerate() {
-        by_dir.entry(job.real_dir(&unit.dir)).or_default().push(i);
+        by_dir.entry(unit.real.clone()).or_default().push(i);
     }
     let mut refused = vec![false; units.len()];
     for (dir, users) in &by_dir {
@@ -922,7 +933,7 @@ fn modules(job: &project::Job, gate: Gate, out: &mut Output) -> (Vec<Built>, Out
     let build = |unit: &Unit| -> Result<Module, Error> {
         let plan = plan::build(&unit.workload, &catalog).map_err(|d| input_error(&unit.file, &unit.text, d))?;
         let mut spec = module::spec(&plan, &unit.source, job.as_module);
-        spec.module_dir = job.relative_dir(&unit.dir);
+        spec.module_dir.clone_from(&unit.relative);
         render::render_with(&spec, &templates, gate).map_err(|e| render_error(job, &unit.file, &e))
     };
     let results = parallel_map(&units, build);
@@ -932,6 +943,7 @@ fn modules(job: &project::Job, gate: Gate, out: &mut Output) -> (Vec<Built>, Out
             Ok(module) => done.push(Built {
                 module,
                 dir: unit.dir,
+                real: unit.real,
                 source: unit.source,
             }),
             Err(e) => worst = worst.max(out.error(&e)),
@@ -1048,13 +1060,13 @@ fn orphans(job: &project::Job, built: &[Built], complete: bool) -> Result<Vec<Or
     if !job.whole_project || !complete {
         return Ok(Vec::new());
     }
-    let live: Vec<PathBuf> = built.iter().map(|b| job.real_dir(&b.dir)).collect();
+    let live: Vec<&Path> = built.iter().map(|b| b.real.as_path()).collect();
     let sources: Vec<&str> = built.iter().map(|b| b.source.as_str()).collect();
     let out = project::canonical(&job.out);
     let mut found = Vec::new();
     for dir in job.module_dirs() {
         let here = project::canonical(&dir);
-        if live.contains(&here) {
+        if live.contains(&here.as_path()) {
             continue;
         }
         let Some(lock) = emit::current_lock(&dir) else { continue };
@@ -1105,7 +1117,7 @@ fn orphans(job: &project::Job, built: &[Built], complete: bool) -> Result<Vec<Or
     for entry in std::fs::read_dir(&job.out).into_iter().flatten().flatten() {
         let dir = entry.path();
         let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-        if is_dir && !live.contains(&project::canonical(&dir)) && emit::unlocked_module(&dir) {
+        if is_dir && !live.contains(&project::canonical(&dir).as_path()) && emit::unlocked_module(&dir) {
             let workload = entry.file_name().to_string_lossy().into_owned();
             found.push(Orphan {
                 dir,
@@ -1382,7 +1394,9 @@ fn check(args: &GenerateArgs, format: Format, show_diff: bool, out: &mut Output)
     let mut drift = Vec::new();
     let mut replacements = Vec::new();
     for built in &modules {
-        let Built { module: m, dir, source } = built;
+        let Built {
+            module: m, dir, source, ..
+        } = built;
         let changes = match emit::diff(m, dir) {
             Ok(changes) => changes,
             Err(e) => {

@@ -100,19 +100,18 @@ impl Job {
         }
     }
 
-    /// Why `dir` is no place for a module once links are followed: inside a `.git`, or the
+    /// Why a module directory, resolved ([`Job::real_dir`]), is no place for a module: inside a `.git`, or the
     /// project root or a parent of it (where the user's own files are). Checked whatever
     /// `allow_outside_root` says, as `rediform.toml`'s own paths are.
-    pub(super) fn unfit_module_dir(&self, dir: &Path) -> Option<&'static str> {
-        let real = self.real_dir(dir);
+    pub(super) fn unfit_module_dir(&self, real: &Path) -> Option<&'static str> {
         if real.components().any(|c| c.as_os_str() == ".git") {
             return Some("inside .git");
         }
         // The root holds the user's own files; without a project, a directory above the one
         // the command runs in stands for it. Running inside a module directory is fine.
         let above_home = match &self.root {
-            Some(root) => root.starts_with(&real),
-            None => self.cwd.starts_with(&real) && self.cwd != real,
+            Some(root) => root.starts_with(real),
+            None => self.cwd.starts_with(real) && self.cwd != real,
         };
         above_home.then_some("the repository root (or, without a rediform.toml, a directory above the current one)")
     }
@@ -125,8 +124,12 @@ impl Job {
     /// A module directory relative to the project root (`rediform.toml`'s directory), with `/`
     /// between its parts; `None` without a project or outside its root.
     pub(super) fn relative_dir(&self, dir: &Path) -> Option<String> {
-        let root = self.root.as_ref()?;
-        self.real_dir(dir).strip_prefix(root).ok().map(slash_path)
+        self.relative_real(&self.real_dir(dir))
+    }
+
+    /// [`Job::relative_dir`] of a directory already resolved ([`Job::real_dir`]).
+    pub(super) fn relative_real(&self, real: &Path) -> Option<String> {
+        real.strip_prefix(self.root.as_ref()?).ok().map(slash_path)
     }
 
     /// The workload file as generated headers name it. With a `rediform.toml`, relative to its
