@@ -599,8 +599,9 @@ fn validate_description(text: &str, p: &mut Problems<'_>) {
         p.add(
             "workload.description",
             format!(
-                "description holds the control character {}; it must be one line of text",
-                crate::encode::terminal(&c.to_string())
+                "description holds the control character U+{:04X}; it must be one line of text",
+                // By its code point: printed, a line break or tab would be one in the message.
+                u32::from(c)
             ),
             "remove line breaks, tabs and other control characters",
         );

@@ -162,6 +162,20 @@ fn issue_10_diagnostics_escape_control_characters() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(!err.chars().any(|c| c.is_control() && c != '\n'), "{err:?}");
     assert!(err.contains("\\u001b"), "{err}");
+    // A line break in the description is named, not printed: the message stays on its line.
+    let text = support::workload_text(&["workload.description = \"a\\nb\""]);
+    fs::write(&file, text).unwrap();
+    let out = rediform()
+        .current_dir(dir.path())
+        .args(["decide", "w.toml"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.lines()
+            .any(|l| l.contains("holds the control character U+000A; it must be one line of text")),
+        "{err}"
+    );
 }
 
 proptest! {
