@@ -433,6 +433,20 @@ fn check_custom(
             }
             1
         }
+        "expiration-marker-alone" => {
+            // Each expiration block: days (or a date) or expired_object_delete_marker, never both.
+            let mut blocks_seen = 0;
+            for rule_block in r.block.body().blocks().filter(|b| b.identifier() == "rule") {
+                for expiration in rule_block.body().blocks().filter(|b| b.identifier() == "expiration") {
+                    blocks_seen += 1;
+                    let has = |key: &str| expiration.body().attributes().any(|a| a.key() == key);
+                    if has("expired_object_delete_marker") && (has("days") || has("date")) {
+                        problems.push("expired_object_delete_marker beside days or date in one expiration".to_owned());
+                    }
+                }
+            }
+            blocks_seen
+        }
         "s3-reserved-prefixes" => {
             let values = known(&rule.argument);
             for v in &values {
